@@ -1,0 +1,1 @@
+"""The ``rlops`` command line. Nothing imports it."""

@@ -1,0 +1,72 @@
+"""``rlops``: the command line entry point."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from rlops import __version__
+from rlops.cli.jobs import jobs
+from rlops.exceptions import RlopsError
+
+
+class RlopsGroup(click.Group):
+    """Turns rlops errors into a one-line message and the error's exit code (1 error, 2 usage)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except RlopsError as exc:
+            click.echo(click.style("Error: ", fg="red", bold=True) + str(exc), err=True)
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=RlopsGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="rlops")
+def cli() -> None:
+    """rlops runs SageMaker RL training jobs on this machine, without Docker or a cloud account.
+
+    Jobs started from Python (RLEstimator(...).fit()) are recorded in a job store under
+    RLOPS_HOME (default ~/.rlops; RLOPS_DATABASE_URL names a server database instead). These
+    commands read and control them from any terminal.
+
+    \b
+    Examples:
+      rlops jobs list                     every job, newest first
+      rlops jobs logs JOB --follow        a job's log as it is written
+      rlops jobs metrics JOB              reward curves and losses, summarised
+      rlops jobs stop JOB                 SIGTERM, grace period, SIGKILL
+      rlops db upgrade                    bring the job store's schema up to date
+    """
+
+
+cli.add_command(jobs)
+
+
+@cli.group("db")
+def db() -> None:
+    """The job store's database."""
+
+
+@db.command("upgrade")
+def upgrade() -> None:
+    """Apply schema migrations to the job store (RLOPS_DATABASE_URL or RLOPS_HOME/rlops.db)."""
+    from rlops.settings import database_url
+    from rlops.store.engine import _create_engine, current_revision, upgrade as run_upgrade
+
+    url = database_url()
+    engine = _create_engine(url)
+    before = current_revision(engine)
+    run_upgrade(engine)
+    after = current_revision(engine)
+    click.echo(f"Job store {engine.url.render_as_string(hide_password=True)}: "
+               + (f"upgraded {before or 'empty'} -> {after}." if before != after else f"already at {after}."))
+
+
+def main() -> None:
+    cli(prog_name="rlops")
+
+
+if __name__ == "__main__":
+    main()

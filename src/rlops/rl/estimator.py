@@ -1,0 +1,163 @@
+"""``RLEstimator``: SageMaker RL's estimator, running on the toolkits installed here.
+
+A toolkit names the RL library a job's script uses. SageMaker picked a container image per
+toolkit; rlops runs the script in its own Python environment, where the toolkit is installed
+(or in the environment ``image_uri`` names, the way a custom image did).
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib.metadata
+import importlib.util
+import logging
+from typing import Any
+
+from rlops.estimator import Framework
+from rlops.exceptions import UnavailableToolkit, did_you_mean
+from rlops.runtime.spec import JobSpec
+
+log = logging.getLogger("rlops")
+
+
+class RLToolkit(str, enum.Enum):
+    """RL toolkits; ``SB3`` is rlops's addition and the default for local jobs."""
+
+    COACH = "coach"
+    RAY = "ray"
+    SB3 = "sb3"
+
+
+class RLFramework(str, enum.Enum):
+    TENSORFLOW = "tensorflow"
+    MXNET = "mxnet"
+    PYTORCH = "pytorch"
+
+
+#: Python distribution that provides each toolkit here, and where to get it.
+TOOLKIT_PACKAGES = {RLToolkit.SB3: "stable-baselines3", RLToolkit.RAY: "ray"}
+TOOLKIT_INSTALL = {RLToolkit.SB3: "pip install stable-baselines3", RLToolkit.RAY: "pip install 'ray[rllib]'"}
+TOOLKIT_FRAMEWORKS = {RLToolkit.SB3: (RLFramework.PYTORCH,), RLToolkit.RAY: (RLFramework.PYTORCH,)}
+
+_NUMBER = r"[-+]?[0-9]*[.]?[0-9]+([eE][-+]?[0-9]+)?"
+COACH_METRICS = [
+    {"Name": "reward-training", "Regex": "^Training>.*Total reward=(.*?),"},
+    {"Name": "reward-testing", "Regex": "^Testing>.*Total reward=(.*?),"},
+]
+RAY_METRICS = [
+    {"Name": "episode_reward_mean", "Regex": f"episode_reward_mean: ({_NUMBER})"},
+    {"Name": "episode_reward_max", "Regex": f"episode_reward_max: ({_NUMBER})"},
+]
+PPO_LOSS_METRICS = [
+    {"Name": "surrogate-loss", "Regex": "^Policy training>.*Surrogate loss=(.*?),"},
+    {"Name": "entropy", "Regex": "^Policy training>.*Entropy=(.*?),"},
+]
+DEFAULT_METRICS = {
+    RLToolkit.COACH: COACH_METRICS,
+    RLToolkit.RAY: RAY_METRICS,
+    RLToolkit.SB3: COACH_METRICS + PPO_LOSS_METRICS,  # SB3 launchers print Coach's lines
+}
+
+
+def _parse_enum(enum_cls: type[enum.Enum], value: Any, what: str) -> enum.Enum | None:
+    if value is None or isinstance(value, enum_cls):
+        return value
+    allowed = [m.value for m in enum_cls]
+    text = str(value).lower()
+    for member in enum_cls:
+        if text in (member.value, member.name.lower()):
+            return member
+    raise UnavailableToolkit(f"Unknown {what} {value!r}. Accepted: {', '.join(allowed)}.{did_you_mean(text, allowed)}")
+
+
+def check_toolkit(toolkit: RLToolkit, framework: RLFramework | None, toolkit_version: str | None) -> None:
+    """Refuse a toolkit or framework that is recognised but not usable here, saying what to use."""
+    if toolkit == RLToolkit.COACH:
+        raise UnavailableToolkit(
+            "RLToolkit.COACH is not available: Intel's Coach is archived upstream and needs TensorFlow 1. "
+            "Use RLToolkit.SB3 (Stable-Baselines3), which takes its place in rlops and prints Coach's log lines, "
+            "or pass image_uri to run your script in a Python environment of your own."
+        )
+    if framework is not None and framework not in TOOLKIT_FRAMEWORKS[toolkit]:
+        raise UnavailableToolkit(
+            f"RLFramework.{framework.name} is not available with RLToolkit.{toolkit.name}: rlops's toolkits run on "
+            "PyTorch. Use RLFramework.PYTORCH (or pass image_uri for an environment of your own)."
+        )
+    package = TOOLKIT_PACKAGES[toolkit]
+    if importlib.util.find_spec("ray" if toolkit == RLToolkit.RAY else "stable_baselines3") is None:
+        raise UnavailableToolkit(
+            f"RLToolkit.{toolkit.name} needs {package}, which is not installed in this Python environment. "
+            f"Install it ({TOOLKIT_INSTALL[toolkit]}), or use RLToolkit.SB3."
+        )
+    if toolkit_version:
+        installed = importlib.metadata.version(package)
+        if not installed.startswith(str(toolkit_version)):
+            log.warning("toolkit_version %s was asked for, but %s %s is installed; the job runs on %s.",
+                        toolkit_version, package, installed, installed)
+
+
+class RLEstimator(Framework):
+    """Train a policy with a script on an RL toolkit (SageMaker's ``RLEstimator``).
+
+    >>> from rlops.rl import RLEstimator, RLToolkit, RLFramework
+    >>> estimator = RLEstimator(entry_point="train.py", toolkit=RLToolkit.SB3,          # doctest: +SKIP
+    ...                         framework=RLFramework.PYTORCH, instance_type="local",
+    ...                         hyperparameters={"rl.training.learning_rate": 3e-4})
+    >>> estimator.fit()                                                                  # doctest: +SKIP
+    """
+
+    def __init__(self, entry_point: str | None = None, toolkit: RLToolkit | str | None = None,
+                 toolkit_version: str | None = None, framework: RLFramework | str | None = None,
+                 source_dir: str | None = None, hyperparameters: dict[str, Any] | None = None,
+                 image_uri: str | None = None, metric_definitions: list[dict[str, str]] | None = None, **kwargs: Any):
+        self.toolkit = _parse_enum(RLToolkit, toolkit, "toolkit")
+        self.framework = _parse_enum(RLFramework, framework, "framework")
+        self.toolkit_version = toolkit_version
+        if kwargs.get("image_name") and not image_uri:
+            image_uri = kwargs.pop("image_name")
+        if self.toolkit is None and not image_uri:
+            raise UnavailableToolkit(
+                "RLEstimator needs a toolkit (RLToolkit.SB3, RLToolkit.RAY) or an image_uri naming the Python "
+                "environment to run in."
+            )
+        if self.toolkit is not None and not image_uri:
+            check_toolkit(self.toolkit, self.framework, toolkit_version)
+        if self.framework is None and self.toolkit is not None:
+            self.framework = RLFramework.PYTORCH
+        super().__init__(entry_point, source_dir=source_dir, hyperparameters=hyperparameters, image_uri=image_uri,
+                         metric_definitions=metric_definitions, **kwargs)
+
+    @property
+    def _default_base_name(self) -> str:
+        return f"rl-{self.toolkit.value}" if self.toolkit else "rl-custom"
+
+    @classmethod
+    def default_metric_definitions(cls, toolkit: RLToolkit | str) -> list[dict[str, str]]:
+        """The metric definitions a toolkit's jobs get unless they name their own."""
+        toolkit = _parse_enum(RLToolkit, toolkit, "toolkit")
+        return [dict(d) for d in DEFAULT_METRICS[toolkit]]
+
+    def _metric_definitions(self) -> list[dict[str, str]]:
+        if self.metric_definitions is not None:
+            return list(self.metric_definitions)
+        return self.default_metric_definitions(self.toolkit) if self.toolkit else []
+
+    def hyperparameters(self) -> dict[str, str]:
+        encoded = super().hyperparameters()
+        encoded["sagemaker_estimator"] = '"RLEstimator"'
+        return encoded
+
+    def _toolkit_fields(self) -> dict[str, Any]:
+        return {
+            "toolkit": self.toolkit.value if self.toolkit else None,
+            "toolkit_version": self.toolkit_version,
+            "framework": self.framework.value if self.framework else None,
+        }
+
+    @classmethod
+    def _from_spec(cls, spec: JobSpec, session):
+        estimator = super()._from_spec(spec, session)
+        estimator.toolkit = _parse_enum(RLToolkit, spec.toolkit, "toolkit")
+        estimator.framework = _parse_enum(RLFramework, spec.framework, "framework")
+        estimator.toolkit_version = spec.toolkit_version
+        return estimator

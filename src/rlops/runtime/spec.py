@@ -1,0 +1,73 @@
+"""What a training job is asked to do: the one record the SDK hands to the runtime.
+
+The SDK builds a :class:`JobSpec` (validated, paths absolute); the store keeps it as JSON; the
+supervisor runs it. Nothing here knows about estimators.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+RESERVED_PREFIX = "sagemaker_"
+
+
+@dataclass
+class Channel:
+    """One input channel: a folder, a file or a ``.tar.gz``, given as a path or ``file://`` URI."""
+
+    uri: str
+    content_type: str | None = None
+    input_mode: str = "File"
+
+
+@dataclass
+class JobSpec:
+    name: str
+    entry_point: str  # path of the entry point relative to the code folder
+    source_dir: str  # absolute folder copied to ``code/``
+    python: str  # interpreter that runs a Python entry point
+    output_path: str  # absolute folder: artifacts land in <output_path>/<name>/output/
+    hyperparameters: dict[str, str] = field(default_factory=dict)  # JSON-encoded, as the SDK sends them
+    channels: dict[str, Channel] = field(default_factory=dict)
+    dependencies: list[str] = field(default_factory=list)
+    environment: dict[str, str] = field(default_factory=dict)
+    metric_definitions: list[dict[str, str]] = field(default_factory=list)
+    instance_count: int = 1
+    instance_type: str = "local"
+    max_run: int = 86400
+    stop_grace_s: float = 10.0
+    checkpoint_uri: str | None = None
+    checkpoint_local_path: str | None = None
+    toolkit: str | None = None
+    toolkit_version: str | None = None
+    framework: str | None = None
+    log_level: int = 20
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "JobSpec":
+        data = dict(data)
+        data["channels"] = {name: Channel(**c) for name, c in data.get("channels", {}).items()}
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @property
+    def hosts(self) -> list[str]:
+        return [f"algo-{i}" for i in range(1, self.instance_count + 1)]
+
+    def user_hyperparameters(self) -> dict[str, Any]:
+        """Decoded hyperparameters without the reserved ``sagemaker_*`` keys."""
+        return {k: decode_hyperparameter(v) for k, v in self.hyperparameters.items() if not k.startswith(RESERVED_PREFIX)}
+
+
+def decode_hyperparameter(value: str) -> Any:
+    """What a training script gets for one hyperparameter: its JSON value, else the raw string."""
+    try:
+        return json.loads(value)
+    except (TypeError, ValueError):
+        return value

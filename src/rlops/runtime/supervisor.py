@@ -1,0 +1,331 @@
+"""The process that runs one training job to its end, whoever started it.
+
+``python -m rlops.runtime.supervisor JOB_NAME`` is started by :mod:`rlops.runtime.local` in a
+session of its own, so it outlives the notebook or script that called ``fit()``. It:
+
+1. lays out each host's base directory, copies code and dependencies, restores checkpoints,
+   fills the channels and installs ``requirements.txt`` (``Downloading``);
+2. starts the entry point once per host, each in its own process group, and merges their output
+   into one unbuffered log, extracting metrics from each line as it arrives (``Training``);
+3. heartbeats, honours stop requests and ``max_run`` (SIGTERM, a grace period, SIGKILL), and
+   syncs ``checkpoints/`` and ``output/intermediate/`` while the job runs;
+4. packages ``model.tar.gz`` and ``output.tar.gz`` atomically and records the outcome
+   (``Uploading``, then ``Completed``, ``Failed`` or ``Stopped``).
+"""
+
+from __future__ import annotations
+
+import collections
+import ctypes
+import logging
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from rlops.runtime.layout import HostLayout, entry_command, job_environment, write_config
+from rlops.runtime.metrics import MetricExtractor
+from rlops.runtime.spec import JobSpec
+from rlops.runtime.storage import fill_channel, pack, resolve_uri, sync_tree, to_uri
+from rlops.settings import rlops_home
+from rlops.store import COMPLETED, FAILED, STOPPED, JobStore, MetricPoint
+
+log = logging.getLogger("rlops.supervisor")
+
+POLL_S = 0.05
+HEARTBEAT_S = 1.0
+SYNC_S = 5.0
+TAIL_LINES = 40
+MAX_REASON = 1024
+
+
+class SetupError(Exception):
+    """The job could not start: a user-side problem reported as a ``ClientError``."""
+
+
+@dataclass
+class Host:
+    name: str
+    layout: HostLayout
+    checkpoints: Path
+    process: subprocess.Popen | None = None
+    tail: collections.deque = field(default_factory=lambda: collections.deque(maxlen=TAIL_LINES))
+    reader: threading.Thread | None = None
+
+
+class Supervisor:
+    def __init__(self, name: str, store: JobStore | None = None):
+        self.store = store or JobStore()
+        job = self.store.get(name, check_alive=False)
+        self.spec = JobSpec.from_dict(job.spec)
+        self.work_dir = Path(job.work_dir)
+        self.log_file = open(job.log_path, "ab", buffering=0)
+        self.log_lock = threading.Lock()
+        self.extractor = MetricExtractor(self.spec.metric_definitions)
+        self.pending: queue.SimpleQueue[MetricPoint] = queue.SimpleQueue()
+        self.output_dir = Path(self.spec.output_path) / self.spec.name / "output"
+        self.checkpoint_target = resolve_uri(self.spec.checkpoint_uri, "checkpoint_uri") if self.spec.checkpoint_uri else None
+        prefix = len(self.spec.hosts) > 1
+        self.hosts = []
+        for host in self.spec.hosts:
+            layout = HostLayout(self.work_dir / "hosts" / host)
+            self.hosts.append(Host(host, layout, layout.checkpoints(self.spec, host)))
+        self.prefix = prefix
+        self.terminate_signal = threading.Event()
+
+    # -- the job's life -------------------------------------------------------------------------
+
+    def run(self) -> None:
+        name = self.spec.name
+        signal.signal(signal.SIGTERM, lambda *_: self.terminate_signal.set())
+        self.store.update(name, started_at=time.time())
+        self.announce("Starting - Preparing the instances for training")
+        status, secondary, reason = FAILED, "Failed", None
+        try:
+            self.store.transition(name, "Downloading", "Downloading input data")
+            self.announce("Downloading - Downloading input data and code")
+            self.prepare()
+            self.store.transition(name, "Training", "Training image download completed. Training in progress.")
+            self.announce("Training - Training in progress")
+            status, secondary, reason = self.train()
+        except SetupError as exc:
+            reason = f"ClientError: {exc}"
+        except Exception as exc:  # the supervisor's own failure: record it rather than die silently
+            log.exception("supervisor failed")
+            reason = f"InternalServerError: {type(exc).__name__}: {exc}"
+        finally:
+            self.kill_all()
+        fields = {"failure_reason": _truncate(reason)}
+        try:
+            self.store.transition(name, "Uploading", "Uploading generated training model")
+            self.announce("Uploading - Uploading generated training model")
+            fields.update(self.upload(keep_model=status != FAILED))
+        except Exception as exc:
+            log.exception("upload failed")
+            status, secondary = FAILED, "Failed"
+            fields["failure_reason"] = f"InternalServerError: could not package the job's artifacts: {exc}"
+        self.flush_metrics()
+        message = {COMPLETED: "Training job completed", STOPPED: "Training job stopped"}.get(status, fields["failure_reason"])
+        self.announce(f"{secondary} - {message}")
+        self.store.finish(name, status, secondary, message, **fields)
+        self.log_file.close()
+
+    def prepare(self) -> None:
+        spec = self.spec
+        for host in self.hosts:
+            layout = host.layout
+            if layout.base.exists():
+                shutil.rmtree(layout.base)
+            layout.make_dirs()
+            shutil.copytree(spec.source_dir, layout.code, dirs_exist_ok=True, symlinks=True,
+                            ignore=self._ignore_own_folders)
+            for dependency in spec.dependencies:
+                dep = Path(dependency)
+                if dep.is_dir():
+                    shutil.copytree(dep, layout.code / dep.name, dirs_exist_ok=True, symlinks=True)
+                else:
+                    shutil.copy2(dep, layout.code / dep.name)
+            if not (layout.code / spec.entry_point).is_file():
+                raise SetupError(f"The entry point {spec.entry_point!r} is not in the code folder {spec.source_dir}.")
+            write_config(spec, host.name, layout)
+            for channel_name, channel in spec.channels.items():
+                source = resolve_uri(channel.uri, f"channel {channel_name!r}")
+                if not source.exists():
+                    raise SetupError(f"The input of channel {channel_name!r} ({channel.uri}) no longer exists.")
+                fill_channel(source, layout.channel(channel_name))
+            host.checkpoints.mkdir(parents=True, exist_ok=True)
+            if self.checkpoint_target and self.checkpoint_target.is_dir():
+                restored = sync_tree(self.checkpoint_target, host.checkpoints)
+                if restored and host is self.hosts[0]:
+                    self.announce(f"Restored {restored} checkpoint file(s) from {spec.checkpoint_uri}")
+        requirements = self.hosts[0].layout.code / "requirements.txt"
+        if requirements.is_file():
+            self.install_requirements(requirements)
+
+    def _ignore_own_folders(self, folder: str, names: list[str]) -> list[str]:
+        """Skip rlops's own state when a source folder contains it (``RLOPS_HOME`` inside a project)."""
+        own = {rlops_home(), self.work_dir}
+        return [n for n in names if Path(folder, n).resolve() in own]
+
+    def install_requirements(self, requirements: Path) -> None:
+        target = self.work_dir / "site-packages"
+        self.announce(f"Installing {requirements.name} into {target}")
+        command = [self.spec.python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
+                   "--target", str(target), "-r", str(requirements)]
+        proc = subprocess.Popen(command, cwd=requirements.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        tail: collections.deque = collections.deque(maxlen=TAIL_LINES)
+        self.pump(proc.stdout, None, tail, extract=False)
+        if proc.wait() != 0:
+            raise SetupError(f"Installing requirements.txt failed (pip exit code {proc.returncode}):\n" + "".join(tail))
+        self.site_packages = target
+
+    def train(self) -> tuple[str, str, str | None]:
+        spec = self.spec
+        for host in self.hosts:  # start every host before any reader thread (fork safety)
+            env = {**os.environ, **spec.environment,
+                   **job_environment(spec, host.name, host.layout, host.checkpoints), "PYTHONUNBUFFERED": "1"}
+            extra = [p for p in (getattr(self, "site_packages", None), host.layout.code) if p]
+            env["PYTHONPATH"] = os.pathsep.join([*map(str, extra), *filter(None, [env.get("PYTHONPATH")])])
+            host.process = subprocess.Popen(
+                entry_command(spec, host.layout), cwd=host.layout.code, env=env, stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+        for host in self.hosts:
+            host.reader = threading.Thread(target=self.pump, args=(host.process.stdout, host.name, host.tail), daemon=True)
+            host.reader.start()
+        deadline = time.monotonic() + spec.max_run
+        next_beat = next_sync = 0.0
+        outcome = None
+        while outcome is None:
+            time.sleep(POLL_S)
+            now = time.monotonic()
+            failed = next((h for h in self.hosts if h.process.poll() not in (None, 0)), None)
+            if failed:
+                outcome = (FAILED, "Failed", self.failure_reason(failed))
+            elif all(h.process.poll() == 0 for h in self.hosts):
+                outcome = (COMPLETED, "Completed", None)
+            elif self.terminate_signal.is_set():
+                outcome = (STOPPED, "Stopped", None)
+            elif now >= deadline:
+                outcome = (STOPPED, "MaxRuntimeExceeded",
+                           f"MaxRuntimeExceeded: the job ran longer than max_run={spec.max_run} s and was stopped.")
+            if now >= next_beat:
+                next_beat = now + HEARTBEAT_S
+                if self.store.heartbeat(spec.name):
+                    self.terminate_signal.set()
+                self.flush_metrics()
+            if now >= next_sync:
+                next_sync = now + SYNC_S
+                self.sync()
+        if outcome[0] != COMPLETED:
+            self.stop_hosts()
+        for host in self.hosts:
+            host.reader.join(timeout=5)
+        return outcome
+
+    def failure_reason(self, host: Host) -> str:
+        written = host.layout.failure_file
+        if written.is_file() and written.read_text().strip():
+            return written.read_text().strip()
+        tail = list(host.tail)
+        start = max((i for i, line in enumerate(tail) if line.startswith("Traceback")), default=max(0, len(tail) - 10))
+        message = "".join(tail[start:]).strip()
+        where = f" on {host.name}" if self.prefix else ""
+        return f"AlgorithmError: ExecuteUserScriptError: exit code {host.process.returncode}{where}\n{message}".strip()
+
+    def stop_hosts(self) -> None:
+        """SIGTERM every host's process group, wait the grace period, then SIGKILL."""
+        running = [h for h in self.hosts if h.process and h.process.poll() is None]
+        if not running:
+            return
+        self.announce(f"Stopping - sending SIGTERM; grace period {self.spec.stop_grace_s:g} s")
+        for host in running:
+            _signal_group(host.process, signal.SIGTERM)
+        deadline = time.monotonic() + self.spec.stop_grace_s
+        while time.monotonic() < deadline and any(h.process.poll() is None for h in running):
+            time.sleep(POLL_S)
+        for host in running:
+            if host.process.poll() is None:
+                self.announce(f"Killing {host.name} (SIGKILL) after the grace period")
+            _signal_group(host.process, signal.SIGKILL)
+            host.process.wait()
+
+    def kill_all(self) -> None:
+        for host in self.hosts:
+            if host.process and host.process.poll() is None:
+                _signal_group(host.process, signal.SIGKILL)
+                host.process.wait()
+
+    # -- output -------------------------------------------------------------------------------
+
+    def pump(self, stream: IO[bytes], host: str | None, tail: collections.deque, extract: bool = True) -> None:
+        """Copy a process's output into the job log line by line, extracting metrics."""
+        prefix = f"{host} | ".encode() if host and self.prefix else b""
+        for raw in iter(stream.readline, b""):
+            line = raw.decode("utf-8", errors="replace")
+            tail.append(line)
+            with self.log_lock:
+                self.log_file.write(prefix + raw if raw.endswith(b"\n") else prefix + raw + b"\n")
+            if extract:
+                for point in self.extractor.extract(line.rstrip("\n"), host):
+                    self.pending.put(point)
+        stream.close()
+
+    def announce(self, message: str) -> None:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        with self.log_lock:
+            self.log_file.write(f"{stamp} {message}\n".encode())
+
+    def flush_metrics(self) -> None:
+        points = []
+        while True:
+            try:
+                points.append(self.pending.get_nowait())
+            except queue.Empty:
+                break
+        self.store.add_metrics(self.spec.name, points)
+
+    def sync(self) -> None:
+        """Copy new checkpoints to ``checkpoint_uri`` and intermediate output to the job's output."""
+        for host in self.hosts:
+            if self.checkpoint_target:
+                sync_tree(host.checkpoints, self.checkpoint_target)
+            target = self.output_dir / "intermediate"
+            sync_tree(host.layout.output_intermediate, target / host.name if self.prefix else target)
+
+    def upload(self, keep_model: bool) -> dict[str, str]:
+        self.sync()
+        fields = {}
+        layouts = [h.layout for h in self.hosts]
+        if keep_model:
+            pack([l.model for l in layouts], self.output_dir / "model.tar.gz")
+            fields["model_artifacts"] = to_uri(self.output_dir / "model.tar.gz")
+        pack([l.output_data for l in layouts], self.output_dir / "output.tar.gz")
+        fields["output_artifacts"] = to_uri(self.output_dir / "output.tar.gz")
+        return fields
+
+
+def _truncate(reason: str | None) -> str | None:
+    """SageMaker's 1,024-character limit on ``FailureReason``, keeping the end (the error itself)."""
+    if reason is None or len(reason) <= MAX_REASON:
+        return reason
+    head = reason.split("\n", 1)[0][:200]
+    return f"{head}\n...\n{reason[-(MAX_REASON - len(head) - 5):]}"
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGKILL if the supervisor dies, so no host outlives its job (Linux)."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 1:
+        print("usage: python -m rlops.runtime.supervisor JOB_NAME", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    Supervisor(argv[0]).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""Connecting to the job store: SQLite tuned for several processes, or a server database by URL.
+
+Every store call runs in one short transaction. On SQLite, writers open theirs with
+``BEGIN IMMEDIATE`` so that two processes never deadlock upgrading a read lock; WAL keeps
+readers from waiting on writers, and a busy timeout makes writers queue instead of failing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+
+from rlops.exceptions import SchemaOutOfDate, StoreError
+
+#: The newest migration in ``migrations/versions``; a test checks they agree.
+HEAD_REVISION = "0001"
+UPGRADE_COMMAND = "rlops db upgrade"
+BUSY_TIMEOUT_MS = 30_000
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+
+def get_engine(url: str) -> Engine:
+    """One engine per URL per process, checked against the schema once."""
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _create_engine(url)
+            ensure_schema(engine)
+            _engines[url] = engine
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close pooled connections (after a fork, or at the end of a test)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def _create_engine(url: str) -> Engine:
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    path = url.split("///", 1)[-1]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy's "begin" event below issue BEGIN itself (pysqlite's own handling
+        # starts transactions lazily, which defeats BEGIN IMMEDIATE).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection):
+        mode = "IMMEDIATE" if conn.get_execution_options().get("rlops_write") else "DEFERRED"
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+@contextlib.contextmanager
+def transaction(engine: Engine, write: bool) -> Iterator[Connection]:
+    """One transaction: committed on success, rolled back on any error."""
+    with engine.connect() as conn:
+        if write:
+            conn = conn.execution_options(rlops_write=True)
+        with conn.begin():
+            yield conn
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision recorded in the database, or None for an empty database."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Create the schema in an empty database; refuse one at another revision."""
+    revision = current_revision(engine)
+    if revision is None:
+        upgrade(engine)
+    elif revision != HEAD_REVISION:
+        raise SchemaOutOfDate(
+            f"The job store at {engine.url.render_as_string(hide_password=True)} has schema revision "
+            f"{revision!r}; this rlops needs {HEAD_REVISION!r}. Run `{UPGRADE_COMMAND}` to upgrade it "
+            "(back up the database first if it matters)."
+        )
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations up to ``revision`` (what ``rlops db upgrade`` runs)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(Path(__file__).with_name("alembic.ini")))
+    try:
+        with engine.connect() as conn:
+            conn = conn.execution_options(rlops_write=True)
+            config.attributes["connection"] = conn
+            command.upgrade(config, revision)
+            conn.commit()
+    except Exception as exc:  # alembic raises many types; all mean the same to the user
+        raise StoreError(f"Could not migrate the job store to {revision}: {exc}") from exc

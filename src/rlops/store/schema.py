@@ -1,0 +1,63 @@
+"""The job store's tables (SQLAlchemy Core). Changing them needs a migration in ``migrations/``."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+training_jobs = Table(
+    "training_jobs",
+    metadata,
+    Column("name", String(63), primary_key=True),
+    Column("status", String(32), nullable=False),
+    Column("secondary_status", String(32), nullable=False),
+    Column("failure_reason", Text),
+    Column("spec", Text, nullable=False),  # JSON: what the SDK submitted
+    Column("work_dir", Text, nullable=False),
+    Column("log_path", Text, nullable=False),
+    Column("model_artifacts", Text),
+    Column("output_artifacts", Text),
+    Column("created_at", Float, nullable=False),
+    Column("started_at", Float),
+    Column("ended_at", Float),
+    Column("heartbeat_at", Float),
+    Column("supervisor_pid", Integer),
+    Column("supervisor_started", Float),  # process create time: tells a reused pid apart
+    Column("supervisor_host", String(255)),
+    Column("stop_requested", Boolean, nullable=False, default=False),
+)
+
+status_transitions = Table(
+    "status_transitions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job_name", String(63), ForeignKey("training_jobs.name", ondelete="CASCADE"), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("message", Text),
+    Column("start_time", Float, nullable=False),
+    Index("ix_status_transitions_job", "job_name", "id"),
+)
+
+metrics = Table(
+    "metrics",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job_name", String(63), ForeignKey("training_jobs.name", ondelete="CASCADE"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("value", Float, nullable=False),
+    Column("timestamp", Float, nullable=False),
+    Column("host", String(32)),
+    Index("ix_metrics_job_name", "job_name", "name", "id"),
+)

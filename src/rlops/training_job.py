@@ -1,0 +1,123 @@
+"""A handle on one training job: ``estimator.latest_training_job`` (``describe``, ``wait``, ``stop``).
+
+This is where the store's records are spelled the SageMaker way (``DescribeTrainingJob`` keys).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import datetime, timezone
+from typing import Any
+
+from rlops.exceptions import UnexpectedStatusException
+from rlops.runtime.local import LocalBackend
+from rlops.runtime.spec import JobSpec
+from rlops.store import COMPLETED, STOPPED, JobRecord, JobStore
+
+log = logging.getLogger("rlops")
+
+
+def _time(value: float | None) -> datetime | None:
+    return datetime.fromtimestamp(value, tz=timezone.utc) if value is not None else None
+
+
+def describe_job(job: JobRecord, store: JobStore) -> dict[str, Any]:
+    """A job as ``DescribeTrainingJob`` shows it."""
+    spec = JobSpec.from_dict(job.spec)
+    transitions = []
+    for i, t in enumerate(job.transitions):
+        entry = {"Status": t["status"], "StartTime": _time(t["start_time"]), "StatusMessage": t["message"] or ""}
+        end = job.transitions[i + 1]["start_time"] if i + 1 < len(job.transitions) else (job.ended_at if job.is_terminal else None)
+        if end is not None:
+            entry["EndTime"] = _time(end)
+        transitions.append(entry)
+    description: dict[str, Any] = {
+        "TrainingJobName": job.name,
+        "TrainingJobArn": f"arn:rlops:local:training-job/{job.name}",
+        "TrainingJobStatus": job.status,
+        "SecondaryStatus": job.secondary_status,
+        "SecondaryStatusTransitions": transitions,
+        "HyperParameters": dict(spec.hyperparameters),
+        "AlgorithmSpecification": {
+            "TrainingImage": spec.python,
+            "TrainingInputMode": "File",
+            "MetricDefinitions": list(spec.metric_definitions),
+            "EnableSageMakerMetricsTimeSeries": True,
+        },
+        "RoleArn": "",
+        "InputDataConfig": [
+            {"ChannelName": name, "DataSource": {"S3DataSource": {"S3Uri": c.uri}},
+             **({"ContentType": c.content_type} if c.content_type else {}), "InputMode": c.input_mode}
+            for name, c in sorted(spec.channels.items())
+        ],
+        "OutputDataConfig": {"S3OutputPath": spec.output_path},
+        "ResourceConfig": {"InstanceType": spec.instance_type, "InstanceCount": spec.instance_count,
+                           "VolumeSizeInGB": 0},
+        "StoppingCondition": {"MaxRuntimeInSeconds": spec.max_run},
+        "CreationTime": _time(job.created_at),
+        "TrainingStartTime": _time(job.started_at),
+        "TrainingEndTime": _time(job.ended_at),
+        "LastModifiedTime": _time(job.ended_at or job.heartbeat_at or job.created_at),
+        "FinalMetricDataList": [
+            {"MetricName": p.name, "Value": p.value, "Timestamp": _time(p.timestamp)} for p in store.final_metrics(job.name)
+        ],
+        "Environment": dict(spec.environment),
+        "rlops": {"WorkDir": job.work_dir, "LogPath": job.log_path, "SupervisorPid": job.supervisor_pid},
+    }
+    if job.failure_reason:
+        description["FailureReason"] = job.failure_reason
+    if job.model_artifacts:
+        description["ModelArtifacts"] = {"S3ModelArtifacts": job.model_artifacts}
+    if spec.checkpoint_uri:
+        description["CheckpointConfig"] = {"S3Uri": spec.checkpoint_uri, "LocalPath": spec.checkpoint_local_path or "/opt/ml/checkpoints"}
+    if job.started_at and job.ended_at:
+        description["TrainingTimeInSeconds"] = int(round(job.ended_at - job.started_at))
+        description["BillableTimeInSeconds"] = description["TrainingTimeInSeconds"]
+    return description
+
+
+def check_status(job: JobRecord) -> None:
+    """Raise for a job that did not complete; warn for one that was stopped (as SageMaker does)."""
+    if job.status == STOPPED:
+        reason = f": {job.failure_reason}" if job.failure_reason else ""
+        log.warning("Training job %s was stopped (%s)%s", job.name, job.secondary_status, reason)
+    elif job.status != COMPLETED:
+        reason = job.failure_reason or "(No reason provided)"
+        raise UnexpectedStatusException(
+            f"Error for Training job {job.name}: {job.status}. Reason: {reason}",
+            allowed_statuses=[COMPLETED, STOPPED], actual_status=job.status,
+        )
+
+
+class TrainingJob:
+    """``estimator.latest_training_job``: ``describe()``, ``wait()``, ``stop()``."""
+
+    def __init__(self, backend: LocalBackend, job_name: str):
+        self.backend = backend
+        self.job_name = job_name
+
+    name = property(lambda self: self.job_name)
+
+    def describe(self) -> dict[str, Any]:
+        return describe_job(self.backend.describe(self.job_name), self.backend.store)
+
+    def wait(self, logs: Any = "All") -> None:
+        """Block until the job ends (streaming its log unless ``logs`` is off); raise if it failed."""
+        if logs and logs != "None":
+            stream_logs(self.backend, self.job_name, follow=True)
+        check_status(self.backend.wait(self.job_name))
+
+    def stop(self) -> None:
+        """Ask the job to stop; returns at once (``wait()`` to see it end)."""
+        self.backend.stop(self.job_name)
+
+    def __repr__(self) -> str:
+        return f"TrainingJob({self.job_name!r})"
+
+
+def stream_logs(backend: LocalBackend, job_name: str, follow: bool = True, out=None) -> None:
+    out = out or sys.stdout
+    for chunk in backend.logs(job_name, follow=follow):
+        out.write(chunk)
+        out.flush()

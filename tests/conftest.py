@@ -1,0 +1,52 @@
+"""Every test gets its own RLOPS_HOME: a fresh SQLite job store and job folders under tmp_path."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from rlops.store.engine import dispose_engines
+
+SCRIPTS = Path(__file__).parent / "scripts"
+
+
+@pytest.fixture(autouse=True)
+def rlops_home(tmp_path, monkeypatch):
+    home = tmp_path / "rlops-home"
+    monkeypatch.setenv("RLOPS_HOME", str(home))
+    monkeypatch.delenv("RLOPS_DATABASE_URL", raising=False)
+    yield home
+    dispose_engines()
+
+
+@pytest.fixture
+def scripts() -> Path:
+    return SCRIPTS
+
+
+@pytest.fixture
+def estimator_factory(tmp_path):
+    """RLEstimator for a script in tests/scripts, with output under tmp_path."""
+    from rlops.rl import RLEstimator
+
+    def make(script: str, **kwargs):
+        kwargs.setdefault("toolkit", "sb3")
+        kwargs.setdefault("instance_type", "local")
+        kwargs.setdefault("output_path", str(tmp_path / "output"))
+        return RLEstimator(entry_point=script, source_dir=str(SCRIPTS), **kwargs)
+
+    return make
+
+
+def run_python(code: str, env_home: Path, timeout: float = 60, check: bool = True):
+    """Run ``code`` in a fresh Python process that shares the test's job store."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "RLOPS_HOME": str(env_home)}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"subprocess failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
