@@ -15,7 +15,7 @@ for episode in range(args.episodes):
     print(f"Testing> Name=main_level/agent, Worker=0, Episode={episode}, Total reward={reward + 5:.2f}, "
           f"Exploration=0.0, Steps={100 * (episode + 1)}, Training iteration={episode}")
     print(f"  episode_reward_mean: {reward / 2}")
-    print(f"  episode_reward_max: {reward + 1e-3:.3e}")
+    print(f"  episode_reward_max: {reward + 1e-3:.6e}")
     print(f"custom: loss={1.0 / (episode + 1):.4f} done")
 print("gate-waiting", flush=True)
 if args.gate:

@@ -1,0 +1,107 @@
+"""Bad input is a clear error before anything starts, and leaves nothing behind."""
+
+from __future__ import annotations
+
+import pytest
+
+from rlops.exceptions import AlreadyExists, InvalidHyperparameter, InvalidJobName, UnavailableToolkit, UsageError
+from rlops.rl import RLEstimator, RLFramework, RLToolkit
+from rlops.store import JobStore
+
+
+@pytest.fixture
+def nothing_left_behind(rlops_home, tmp_path):
+    yield
+    assert JobStore().list() == []
+    assert not (rlops_home / "jobs").exists() or not any((rlops_home / "jobs").iterdir())
+    assert not (tmp_path / "output").exists()
+
+
+@pytest.mark.usefixtures("nothing_left_behind")
+class TestRefusedBeforeAnythingStarts:
+    def test_unknown_toolkit(self, estimator_factory):
+        with pytest.raises(UnavailableToolkit, match=r"Unknown toolkit 'sb4'.*coach, ray, sb3.*Did you mean 'sb3'"):
+            estimator_factory("contract.py", toolkit="sb4")
+
+    def test_coach_is_refused_with_what_to_use(self, estimator_factory):
+        with pytest.raises(UnavailableToolkit, match="archived.*TensorFlow 1.*RLToolkit.SB3"):
+            estimator_factory("contract.py", toolkit=RLToolkit.COACH)
+
+    def test_unavailable_framework(self, estimator_factory):
+        with pytest.raises(UnavailableToolkit, match="TENSORFLOW is not available.*RLFramework.PYTORCH"):
+            estimator_factory("contract.py", toolkit="sb3", framework=RLFramework.TENSORFLOW)
+
+    def test_unknown_framework(self, estimator_factory):
+        with pytest.raises(UnavailableToolkit, match="Unknown framework 'jax'"):
+            estimator_factory("contract.py", framework="jax")
+
+    def test_ray_not_installed_names_the_install(self, estimator_factory):
+        pytest.importorskip("pytest")
+        import importlib.util
+
+        if importlib.util.find_spec("ray") is not None:
+            pytest.skip("Ray is installed here")
+        with pytest.raises(UnavailableToolkit, match=r"pip install 'ray\[rllib\]'"):
+            estimator_factory("contract.py", toolkit="ray")
+
+    def test_missing_entry_point(self, estimator_factory):
+        with pytest.raises(UsageError, match="entry point 'nope.py' is not in source_dir"):
+            estimator_factory("nope.py")
+
+    def test_no_entry_point(self):
+        with pytest.raises(UsageError, match="needs an entry_point"):
+            RLEstimator(toolkit="sb3")
+
+    def test_missing_channel(self, estimator_factory, tmp_path):
+        estimator = estimator_factory("contract.py")
+        with pytest.raises(UsageError, match=r"channel 'training' does not exist: '.*missing'"):
+            estimator.fit(str(tmp_path / "missing"))
+
+    def test_remote_channel_scheme(self, estimator_factory):
+        estimator = estimator_factory("contract.py")
+        with pytest.raises(UsageError, match=r"s3:// scheme.*file:// URI"):
+            estimator.fit({"train": "s3://bucket/data"})
+
+    @pytest.mark.parametrize("name", ["-starts-with-dash", "has_underscore", "a" * 64, "ends-", ""])
+    def test_invalid_job_name(self, estimator_factory, name):
+        estimator = estimator_factory("contract.py")
+        with pytest.raises(InvalidJobName, match=r"\^\[a-zA-Z0-9\]"):
+            estimator.fit(job_name=name)
+
+    def test_dunder_hyperparameter_path(self, estimator_factory):
+        with pytest.raises(InvalidHyperparameter, match="'__class__'"):
+            estimator_factory("contract.py", hyperparameters={"rl.__class__.x": 1})
+
+    def test_non_json_hyperparameter(self, estimator_factory):
+        with pytest.raises(InvalidHyperparameter, match=r"'schedule' = .* \(function\) is not JSON-serialisable"):
+            estimator_factory("contract.py", hyperparameters={"schedule": lambda x: x})
+
+    def test_unknown_keyword_suggests(self, estimator_factory):
+        with pytest.raises(UsageError, match="unexpected keyword 'instance_typ'.*Did you mean 'instance_type'"):
+            estimator_factory("contract.py", instance_typ="local")
+
+    def test_bad_image_uri(self, estimator_factory):
+        with pytest.raises(UsageError, match="not a Python interpreter"):
+            estimator_factory("contract.py", toolkit=None, image_uri="123.dkr.ecr.us-west-2.amazonaws.com/rl:1")
+
+    def test_bad_metric_regex(self, estimator_factory):
+        with pytest.raises(UsageError, match="no capture group"):
+            estimator_factory("contract.py", metric_definitions=[{"Name": "x", "Regex": "reward"}])
+
+
+def test_used_job_name_is_refused_and_first_job_untouched(estimator_factory):
+    estimator = estimator_factory("contract.py")
+    estimator.fit(job_name="only-once", logs=False)
+    with pytest.raises(AlreadyExists, match="'only-once' already exists"):
+        estimator_factory("contract.py").fit(job_name="only-once")
+    assert [j.name for j in JobStore().list()] == ["only-once"]
+    assert JobStore().get("only-once").status == "Completed"
+
+
+def test_v1_aliases_are_renamed_first(estimator_factory):
+    import sys
+
+    estimator = estimator_factory("contract.py", toolkit=None, image_name=sys.executable, train_instance_count=2,
+                                  train_max_run=100, train_instance_type="local", role="SageMakerRole",
+                                  debugger_hook_config=False)
+    assert (estimator.image_uri, estimator.instance_count, estimator.max_run) == (sys.executable, 2, 100)
