@@ -124,3 +124,28 @@ def test_several_jobs_at_once(estimator_factory):
     assert [store.get(n).status for n in names] == ["Completed"] * 4
     for estimator in estimators:
         assert model_files(estimator.model_data)["model.txt"] == "finished at step 9"
+
+
+def test_intermediate_output_and_custom_checkpoint_path(estimator_factory, tmp_path):
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "train.py").write_text(
+        "import json, os\n"
+        "env = json.loads(os.environ['SM_TRAINING_ENV'])\n"
+        "open(os.path.join(os.environ['SM_OUTPUT_INTERMEDIATE_DIR'], 'events.txt'), 'w').write('tb')\n"
+        "open(os.path.join(env['checkpoint_dir'], 'ckpt.txt'), 'w').write(env['checkpoint_dir'])\n")
+    estimator = RLEstimator(entry_point="train.py", source_dir=str(source), toolkit="sb3",
+                            output_path=str(tmp_path / "out"), checkpoint_s3_uri=str(tmp_path / "ckpt"),
+                            checkpoint_local_path="/opt/ml/checkpoints/custom")
+    estimator.fit(logs=False, job_name="intermediate-job")
+    assert (tmp_path / "out" / "intermediate-job" / "output" / "intermediate" / "events.txt").read_text() == "tb"
+    assert (tmp_path / "ckpt" / "ckpt.txt").read_text().endswith("/hosts/algo-1/checkpoints/custom")
+
+
+def test_toolkit_version_mismatch_is_reported_with_both_versions(estimator_factory, caplog):
+    import importlib.metadata
+
+    installed = importlib.metadata.version("stable-baselines3")
+    with caplog.at_level("WARNING", logger="rlops"):
+        estimator_factory("contract.py", toolkit="sb3", toolkit_version="1.8.0")
+    assert f"toolkit_version 1.8.0 was asked for, but stable-baselines3 {installed} is installed" in caplog.text
