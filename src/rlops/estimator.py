@@ -209,7 +209,7 @@ class Framework:
         """The hyperparameters as sent to the job: JSON-encoded, with the reserved ``sagemaker_*`` keys."""
         encoded = encode_hyperparameters(self._hyperparameters)
         encoded.update({
-            "sagemaker_program": json.dumps(self._code_location()[1] if self.entry_point else None),
+            "sagemaker_program": json.dumps(self._code_location()[1]),
             "sagemaker_container_log_level": json.dumps(20),
             "sagemaker_job_name": json.dumps(self._current_job_name),
             "sagemaker_region": json.dumps("local"),
@@ -258,7 +258,8 @@ class Framework:
         return JobSpec(
             name=name, entry_point=entry, source_dir=str(source), python=resolve_python(self.image_uri),
             output_path=str(output), hyperparameters=self.hyperparameters(), channels=self._channels(inputs),
-            dependencies=[str(Path(d).resolve()) for d in self.dependencies], environment=self.environment,
+            dependencies=[str(Path(d).resolve()) for d in self.dependencies] + self._extra_dependencies(),
+            environment=self.environment,
             metric_definitions=self._metric_definitions(), instance_count=self.instance_count,
             instance_type=self.instance_type, max_run=self.max_run, stop_grace_s=self.stop_grace_period,
             checkpoint_uri=str(resolve_uri(self.checkpoint_uri, "checkpoint_uri")) if self.checkpoint_uri else None,
@@ -267,6 +268,9 @@ class Framework:
 
     def _toolkit_fields(self) -> dict[str, Any]:
         return {}
+
+    def _extra_dependencies(self) -> list[str]:
+        return []
 
     def fit(self, inputs: Any = None, wait: bool = True, logs: Any = "All", job_name: str | None = None,
             experiment_config: Any = None) -> None:

@@ -14,8 +14,11 @@ import logging
 from typing import Any
 
 from rlops.estimator import Framework
-from rlops.exceptions import UnavailableToolkit, did_you_mean
+from rlops.exceptions import UnavailableToolkit, UsageError, did_you_mean
 from rlops.runtime.spec import JobSpec
+from rlops.runtime.storage import resolve_uri
+from rlops.toolkits.sb3 import BUILTIN_ENTRY_POINT
+from rlops.toolkits.sb3.presets import EVALUATION_KEYS
 
 log = logging.getLogger("rlops")
 
@@ -52,10 +55,18 @@ PPO_LOSS_METRICS = [
     {"Name": "surrogate-loss", "Regex": "^Policy training>.*Surrogate loss=(.*?),"},
     {"Name": "entropy", "Regex": "^Policy training>.*Entropy=(.*?),"},
 ]
+SB3_METRICS = COACH_METRICS + PPO_LOSS_METRICS + [
+    {"Name": "reward-evaluation", "Regex": "^Evaluation summary>.*mean return=(.*?),"},
+    {"Name": "kl-divergence", "Regex": "^Policy training>.*KL divergence=(.*?),"},
+    {"Name": "loss", "Regex": "^Policy training>.*?\\bLoss=(.*?),"},
+    {"Name": "value-loss", "Regex": "^Policy training>.*Value loss=(.*?),"},
+    {"Name": "actor-loss", "Regex": "^Policy training>.*Actor loss=(.*?),"},
+    {"Name": "critic-loss", "Regex": "^Policy training>.*Critic loss=(.*?),"},
+]
 DEFAULT_METRICS = {
     RLToolkit.COACH: COACH_METRICS,
     RLToolkit.RAY: RAY_METRICS,
-    RLToolkit.SB3: COACH_METRICS + PPO_LOSS_METRICS,  # SB3 launchers print Coach's lines
+    RLToolkit.SB3: SB3_METRICS,  # SB3 launchers print Coach's lines, and their losses
 }
 
 
@@ -94,6 +105,14 @@ def check_toolkit(toolkit: RLToolkit, framework: RLFramework | None, toolkit_ver
         if not installed.startswith(str(toolkit_version)):
             log.warning("toolkit_version %s was asked for, but %s %s is installed; the job runs on %s.",
                         toolkit_version, package, installed, installed)
+
+
+def check_preset(hyperparameters: dict[str, Any], source_dir) -> None:
+    """Load and validate the preset a built-in SB3 job will run, so a mistake fails before the job starts."""
+    from rlops.toolkits.sb3.presets import load_preset
+
+    overrides = {k: v for k, v in hyperparameters.items() if k != "preset" and k not in EVALUATION_KEYS}
+    load_preset(str(hyperparameters["preset"]), overrides, search=[source_dir])
 
 
 class RLEstimator(Framework):
@@ -146,6 +165,33 @@ class RLEstimator(Framework):
         encoded = super().hyperparameters()
         encoded["sagemaker_estimator"] = '"RLEstimator"'
         return encoded
+
+    @property
+    def _uses_builtin_entry(self) -> bool:
+        return self.entry_point is None and self.toolkit == RLToolkit.SB3
+
+    def _code_location(self):
+        """Without an entry point, an SB3 job runs the built-in launcher with the ``preset`` hyperparameter."""
+        if not self._uses_builtin_entry:
+            return super()._code_location()
+        if "preset" not in self._hyperparameters and not EVALUATION_KEYS & self._hyperparameters.keys():
+            raise UsageError("An SB3 job without an entry_point runs a preset: pass hyperparameters={'preset': "
+                             "'cartpole-ppo'} (`rlops presets list` shows them), evaluate_episodes to evaluate a "
+                             "policy, or give an entry_point script.")
+        if self.source_dir:
+            source = resolve_uri(self.source_dir, "source_dir")
+            if not source.is_dir():
+                raise UsageError(f"source_dir {self.source_dir!r} is not a folder.")
+            return source, BUILTIN_ENTRY_POINT.name
+        return BUILTIN_ENTRY_POINT.parent, BUILTIN_ENTRY_POINT.name
+
+    def _extra_dependencies(self) -> list[str]:
+        return [str(BUILTIN_ENTRY_POINT)] if self._uses_builtin_entry and self.source_dir else []
+
+    def _validate_settings(self) -> None:
+        super()._validate_settings()
+        if self._uses_builtin_entry and "preset" in self._hyperparameters:
+            check_preset(self._hyperparameters, self._code_location()[0])
 
     def _toolkit_fields(self) -> dict[str, Any]:
         return {

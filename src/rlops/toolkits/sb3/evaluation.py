@@ -1,0 +1,94 @@
+"""Deterministic evaluation: ``Testing>`` lines, a summary of returns, and the evaluation mode.
+
+The evaluation mode runs when a job's hyperparameters hold ``evaluate_episodes`` or
+``evaluate_steps``: it loads a policy from the ``checkpoint`` channel (a checkpoint folder) or
+the ``model`` channel (an unpacked ``model.tar.gz``; a ``model_data`` URI works directly) and
+plays it, training nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import tarfile
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rlops.exceptions import UsageError
+from rlops.toolkits.sb3 import checkpoints
+from rlops.toolkits.sb3.algorithms import Algorithm
+from rlops.toolkits.sb3.coach_log import emit, episode_line
+
+
+@dataclass
+class Summary:
+    episodes: int
+    mean: float
+    std: float
+    min: float
+    max: float
+    returns: list[float]
+    lengths: list[int]
+
+    def line(self) -> str:
+        return (f"Evaluation summary> episodes={self.episodes}, mean return={self.mean:.2f}, std={self.std:.2f}, "
+                f"min={self.min:.2f}, max={self.max:.2f}")
+
+
+def play(model, algorithm: Algorithm, env, episodes: int | None = None, steps: int | None = None,
+         first_episode: int = 0, training_steps: int = 0, iteration: int = 0) -> Summary:
+    """Play the deterministic policy for ``episodes`` episodes (or ``steps`` steps) on a 1-env VecEnv."""
+    returns, lengths = [], []
+    obs = env.reset()
+    state, episode_start = None, np.ones((1,), dtype=bool)
+    total, length, taken = 0.0, 0, 0
+    while (episodes is not None and len(returns) < episodes) or (steps is not None and taken < steps):
+        kwargs = {}
+        if algorithm.masked:
+            kwargs["action_masks"] = np.array(env.env_method("action_masks"))
+        action, state = model.predict(obs, state=state, episode_start=episode_start, deterministic=True, **kwargs)
+        obs, _, dones, infos = env.step(action)
+        taken += 1
+        episode_start = dones
+        if dones[0] and "episode" in infos[0]:
+            ep = infos[0]["episode"]
+            returns.append(float(ep["r"]))
+            lengths.append(int(ep["l"]))
+            emit(episode_line("Testing", first_episode + len(returns) - 1, float(ep["r"]), 0.0, training_steps, iteration))
+    if not returns:
+        raise UsageError(f"Evaluation finished no episode in {taken} steps; give evaluate_steps a larger value "
+                         "or use evaluate_episodes.")
+    values = np.array(returns)
+    return Summary(len(returns), float(values.mean()), float(values.std()), float(values.min()), float(values.max()),
+                   returns, lengths)
+
+
+def find_policy(checkpoint_channel: Path | None, model_channel: Path | None) -> tuple[Path, Path, Path | None]:
+    """``(folder, model zip, vecnormalize pickle or None)`` from the checkpoint or model channel."""
+    if checkpoint_channel and checkpoint_channel.is_dir():
+        latest = checkpoints.latest(checkpoint_channel)
+        if latest:
+            norm = checkpoint_channel / latest.vecnormalize if latest.vecnormalize else None
+            return checkpoint_channel, checkpoint_channel / latest.model, norm
+    if model_channel and model_channel.is_dir():
+        archive = model_channel / "model.tar.gz"
+        if archive.is_file() and not (model_channel / "model.zip").exists():
+            target = Path(tempfile.mkdtemp(prefix="rlops-model-"))
+            with tarfile.open(archive) as tar:
+                tar.extractall(target, filter="data")
+            model_channel = target
+        if (model_channel / "model.zip").is_file():
+            norm = model_channel / "vecnormalize.pkl"
+            return model_channel, model_channel / "model.zip", norm if norm.is_file() else None
+    raise UsageError(
+        "Evaluation needs a policy: give the job a 'checkpoint' channel (a folder of rlops checkpoints) or a "
+        "'model' channel (a model.tar.gz of an rlops SB3 job, e.g. estimator.model_data). "
+        f"Got checkpoint={checkpoint_channel}, model={model_channel}."
+    )
+
+
+def write_summary(summary: Summary, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "evaluation.json").write_text(json.dumps(asdict(summary), indent=2))

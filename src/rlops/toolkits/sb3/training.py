@@ -1,0 +1,188 @@
+"""A training run and an evaluation run, step by step (the launcher decides which)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+from stable_baselines3.common.logger import Logger, TensorBoardOutputFormat
+from stable_baselines3.common.vec_env import VecEnv, sync_envs_normalization
+
+from rlops.exceptions import UsageError
+from rlops.toolkits.sb3 import checkpoints
+from rlops.toolkits.sb3.algorithms import Algorithm, build_kwargs, get_algorithm, hyperparameter_defaults
+from rlops.toolkits.sb3.coach_log import EpisodeLog, LossLog, PPOEpochLog, emit, episode_line
+from rlops.toolkits.sb3.checkpoints import CheckpointEvery
+from rlops.toolkits.sb3.environments import check_environment, make_eval_env, make_training_env
+from rlops.toolkits.sb3.evaluation import find_policy, play, write_summary
+from rlops.toolkits.sb3.export import describe_space, export_policy
+from rlops.toolkits.sb3.presets import Preset
+
+PRESET_FILE = "preset.yaml"
+
+
+class StopOnRequest(BaseCallback):
+    """Ends training at the next step once the job is asked to stop (SIGTERM)."""
+
+    def __init__(self, launcher):
+        super().__init__()
+        self.launcher = launcher
+
+    def _on_step(self) -> bool:
+        return not self.launcher.stop_requested
+
+
+class PeriodicEvaluation(BaseCallback):
+    """Every ``every`` steps, plays ``episodes`` deterministic episodes and prints ``Testing>`` lines."""
+
+    def __init__(self, eval_env: VecEnv, algorithm: Algorithm, every: int, episodes: int):
+        super().__init__()
+        self.eval_env, self.algorithm, self.every, self.episodes = eval_env, algorithm, every, episodes
+        self.played = 0
+        self.next_at = None
+
+    def _on_training_start(self) -> None:
+        self.next_at = (self.model.num_timesteps // self.every + 1) * self.every if self.every else None
+
+    def _on_step(self) -> bool:
+        if self.next_at is not None and self.model.num_timesteps >= self.next_at:
+            self.evaluate()
+            self.next_at += self.every
+        return True
+
+    def evaluate(self):
+        sync_envs_normalization(self.model.get_env(), self.eval_env)
+        summary = play(self.model, self.algorithm, self.eval_env, episodes=self.episodes, first_episode=self.played,
+                       training_steps=self.model.num_timesteps, iteration=self.model._n_updates)
+        self.played += summary.episodes
+        emit(summary.line())
+        return summary
+
+
+def _logger(folder: Path, algorithm: Algorithm) -> Logger:
+    formats = [TensorBoardOutputFormat(str(folder / "tensorboard"))]
+    if not algorithm.ppo_family:  # the PPO family prints one line per epoch instead
+        formats.append(LossLog())
+    return Logger(folder=str(folder), output_formats=formats)
+
+
+def _heatup(venv: VecEnv, algorithm: Algorithm, steps: int, episode_log: EpisodeLog) -> None:
+    """On-policy heatup: random actions before training, which also warms the normalisation statistics."""
+    venv.reset()
+    for _ in range(math.ceil(steps / venv.num_envs)):
+        if algorithm.masked:
+            masks = venv.env_method("action_masks")
+            actions = np.array([venv.action_space.sample(mask=np.asarray(m, dtype=np.int8)) for m in masks])
+        else:
+            actions = np.array([venv.action_space.sample() for _ in range(venv.num_envs)])
+        _, _, _, infos = venv.step(actions)
+        for info in infos:
+            if "episode" in info:
+                emit(episode_line("Heatup", episode_log.episodes, float(info["episode"]["r"]), 1.0, 0, 0))
+                episode_log.episodes += 1
+
+
+def _resume_point(context) -> tuple[Path, checkpoints.Checkpoint] | None:
+    """The newest checkpoint in the job's checkpoint folder, else in a ``checkpoint`` channel."""
+    for folder in (context.checkpoint_dir, context.channels.get("checkpoint")):
+        if folder is not None and (latest := checkpoints.latest(folder)) is not None:
+            return folder, latest
+    return None
+
+
+def train(launcher, preset: Preset) -> None:
+    context = launcher.context
+    algorithm = get_algorithm(preset.algorithm.name)
+    if preset.env.check:
+        check_environment(preset)
+    kwargs = build_kwargs(algorithm, preset.algorithm.hyperparameters)
+    gamma = kwargs.get("gamma", hyperparameter_defaults(algorithm).get("gamma", 0.99))
+    device = "auto" if context.num_gpus else "cpu"
+    cls = algorithm.load_class()
+    resume = _resume_point(context)
+    schedule = preset.schedule
+    context.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    (context.checkpoint_dir / PRESET_FILE).write_text(preset.dump())
+
+    if resume:
+        folder, point = resume
+        venv = make_training_env(preset, context.num_cpus, preset.seed, gamma,
+                                 normalizer_path=folder / point.vecnormalize if point.vecnormalize else None)
+        model = cls.load(folder / point.model, env=venv, device=device)
+        if point.replay_buffer and (folder / point.replay_buffer).is_file():
+            model.load_replay_buffer(folder / point.replay_buffer)
+        emit(f"Resuming from checkpoint at step {model.num_timesteps} (episode {point.episodes}) in {folder}")
+        first_episode = point.episodes
+    else:
+        venv = make_training_env(preset, context.num_cpus, preset.seed, gamma)
+        if algorithm.off_policy and schedule.heatup_steps:
+            kwargs.setdefault("learning_starts", schedule.heatup_steps)
+        model = cls(preset.algorithm.policy, venv, seed=preset.seed, device=device, verbose=0, **kwargs)
+        first_episode = 0
+    model.set_logger(_logger(context.intermediate_dir, algorithm))
+
+    episode_log = EpisodeLog(model.learning_starts if algorithm.off_policy else 0, first_episode)
+    eval_env = make_eval_env(preset, preset.seed, training_env=venv)
+    evaluation = PeriodicEvaluation(eval_env, algorithm, schedule.evaluation_every, schedule.evaluation_episodes)
+    callbacks = [episode_log, StopOnRequest(launcher), evaluation,
+                 CheckpointEvery(context.checkpoint_dir, schedule.checkpoint_every, schedule.keep_checkpoints,
+                                 algorithm.off_policy, lambda: episode_log.episodes)]
+    if algorithm.ppo_family:
+        callbacks.append(PPOEpochLog())
+    if not resume and not algorithm.off_policy and schedule.heatup_steps:
+        _heatup(venv, algorithm, schedule.heatup_steps, episode_log)
+
+    remaining = schedule.training_steps - model.num_timesteps
+    if remaining > 0:
+        model.learn(remaining, callback=CallbackList(callbacks), reset_num_timesteps=not resume,
+                    log_interval=1 if not algorithm.off_policy else 4)
+    checkpoints.save(model, context.checkpoint_dir, episode_log.episodes, schedule.keep_checkpoints, algorithm.off_policy)
+
+    summary = None
+    if not launcher.stop_requested and schedule.evaluation_episodes > 0:
+        evaluation.model = model
+        summary = evaluation.evaluate()
+        write_summary(summary, context.output_data_dir)
+    save_model(model, algorithm, preset, context.model_dir, summary)
+    venv.close()
+    eval_env.close()
+
+
+def save_model(model, algorithm: Algorithm, preset: Preset, folder: Path, summary=None) -> None:
+    """``model/``: the SB3 zip, normalisation statistics, the preset and the portable policy."""
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save(folder / "model.zip")
+    normalizer = model.get_vec_normalize_env()
+    if normalizer is not None:
+        normalizer.save(str(folder / "vecnormalize.pkl"))
+    (folder / PRESET_FILE).write_text(preset.dump())
+    extra = {"env_id": preset.env.id, "preset": preset.name, "training_steps": int(model.num_timesteps)}
+    if summary is not None:
+        extra["evaluation"] = {"episodes": summary.episodes, "mean_return": summary.mean, "std_return": summary.std}
+    export_policy(model, algorithm, normalizer, folder, extra)
+
+
+def evaluate(launcher) -> None:
+    context = launcher.context
+    folder, model_zip, normalizer = find_policy(context.channels.get("checkpoint"), context.channels.get("model"))
+    saved = folder / PRESET_FILE
+    preset, settings = launcher.preset(fallback=str(saved) if saved.is_file() else None)
+    episodes, steps = settings.get("evaluate_episodes"), settings.get("evaluate_steps")
+    for key, value in settings.items():
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise UsageError(f"{key} must be a positive integer; got {value!r} ({type(value).__name__}).")
+    algorithm = get_algorithm(preset.algorithm.name)
+    env = make_eval_env(preset, preset.seed, normalizer_path=normalizer)
+    model = algorithm.load_class().load(model_zip, device="cpu")
+    if model.observation_space.shape != env.observation_space.shape or model.action_space != env.action_space:
+        raise UsageError(f"The policy in {folder} does not fit environment {preset.env.id!r}: policy spaces "
+                         f"{describe_space(model.observation_space)} -> {describe_space(model.action_space)}, "
+                         f"environment {describe_space(env.observation_space)} -> {describe_space(env.action_space)}.")
+    emit(f"Evaluating {algorithm.name} policy from {model_zip} on {preset.env.id} "
+         f"({'%d episodes' % episodes if episodes else '%d steps' % steps}, deterministic)")
+    summary = play(model, algorithm, env, episodes=episodes, steps=steps, training_steps=int(model.num_timesteps))
+    emit(summary.line())
+    write_summary(summary, context.output_data_dir)
+    env.close()
