@@ -49,7 +49,11 @@ class TestRefusedBeforeAnythingStarts:
             estimator_factory("nope.py")
 
     def test_no_entry_point(self):
+        import sys
+
         with pytest.raises(UsageError, match="needs an entry_point"):
+            RLEstimator(image_uri=sys.executable)
+        with pytest.raises(UsageError, match=r"without an entry_point runs a preset.*'preset'"):
             RLEstimator(toolkit="sb3")
 
     def test_missing_channel(self, estimator_factory, tmp_path):
