@@ -10,7 +10,14 @@ A SageMaker RL notebook ports by changing ``sagemaker`` to ``rlops`` on its impo
     estimator.fit()
 """
 
-from rlops.session import LocalSession, Session, get_execution_role
-
 __version__ = "0.1.0"
 __all__ = ["LocalSession", "Session", "get_execution_role", "__version__"]
+
+
+def __getattr__(name):
+    # Loaded on first use: a training job imports rlops's toolkits without the job store.
+    if name in ("LocalSession", "Session", "get_execution_role"):
+        from rlops import session
+
+        return getattr(session, name)
+    raise AttributeError(f"module 'rlops' has no attribute {name!r}")

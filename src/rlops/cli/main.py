@@ -8,6 +8,8 @@ import click
 
 from rlops import __version__
 from rlops.cli.jobs import jobs
+from rlops.cli.presets import presets
+from rlops.cli.train import train
 from rlops.exceptions import RlopsError
 
 
@@ -33,6 +35,8 @@ def cli() -> None:
 
     \b
     Examples:
+      rlops train --preset cartpole-ppo   train an agent from a preset
+      rlops presets list                  the built-in presets
       rlops jobs list                     every job, newest first
       rlops jobs logs JOB --follow        a job's log as it is written
       rlops jobs metrics JOB              reward curves and losses, summarised
@@ -42,6 +46,8 @@ def cli() -> None:
 
 
 cli.add_command(jobs)
+cli.add_command(presets)
+cli.add_command(train)
 
 
 @cli.group("db")

@@ -28,6 +28,7 @@ from rlops.settings import jobs_dir
 from rlops.store import JobRecord, JobStore
 
 POLL_S = 0.05
+STATUS_POLL_S = 0.1
 LOG_NAME = "job.log"
 
 
@@ -74,6 +75,7 @@ class LocalBackend:
         """The job's log as it grows; with ``follow`` until the job has ended and all is read."""
         job = self.store.get(name)
         path = Path(job.log_path)
+        next_status = time.monotonic() + STATUS_POLL_S
         with open(path, "rb") as stream:
             pending = b""
             while True:
@@ -90,7 +92,9 @@ class LocalBackend:
                         yield pending.decode("utf-8", errors="replace")
                     return
                 time.sleep(poll)
-                job = self.store.get(name)
+                if time.monotonic() >= next_status:  # the file is cheap to poll, the store less so
+                    job = self.store.get(name)
+                    next_status = time.monotonic() + STATUS_POLL_S
 
 
 def _supervisor_env() -> dict[str, str]:

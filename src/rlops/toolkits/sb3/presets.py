@@ -90,6 +90,10 @@ class Preset:
     description: str = ""
     seed: Union[int, None] = 0
     target: Union[float, None] = None
+    #: PyTorch threads; null means one when the environments run in subprocesses (they need the
+    #: other cores), else PyTorch's default. Set 1 when several jobs share a machine: PyTorch's
+    #: threads slow down badly when cores are oversubscribed.
+    torch_threads: Union[int, None] = None
     aliases: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:

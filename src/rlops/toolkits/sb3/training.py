@@ -6,16 +6,17 @@ import math
 from pathlib import Path
 
 import numpy as np
+import torch as th
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import Logger, TensorBoardOutputFormat
-from stable_baselines3.common.vec_env import VecEnv, sync_envs_normalization
+from stable_baselines3.common.vec_env import SubprocVecEnv, VecEnv, sync_envs_normalization
 
 from rlops.exceptions import UsageError
 from rlops.toolkits.sb3 import checkpoints
 from rlops.toolkits.sb3.algorithms import Algorithm, build_kwargs, get_algorithm, hyperparameter_defaults
 from rlops.toolkits.sb3.coach_log import EpisodeLog, LossLog, PPOEpochLog, emit, episode_line
 from rlops.toolkits.sb3.checkpoints import CheckpointEvery
-from rlops.toolkits.sb3.environments import check_environment, make_eval_env, make_training_env
+from rlops.toolkits.sb3.environments import check_environment, make_eval_env, make_training_env, vec_env_class
 from rlops.toolkits.sb3.evaluation import find_policy, play, write_summary
 from rlops.toolkits.sb3.export import describe_space, export_policy
 from rlops.toolkits.sb3.presets import Preset
@@ -94,6 +95,10 @@ def _resume_point(context) -> tuple[Path, checkpoints.Checkpoint] | None:
 
 def train(launcher, preset: Preset) -> None:
     context = launcher.context
+    subprocesses = vec_env_class(preset, context.num_cpus) is SubprocVecEnv
+    threads = preset.torch_threads or (1 if subprocesses else None)
+    if threads:
+        th.set_num_threads(threads)
     algorithm = get_algorithm(preset.algorithm.name)
     if preset.env.check:
         check_environment(preset)
