@@ -15,6 +15,8 @@ from typing import Any
 from rlops.runtime.spec import JobSpec, RESERVED_PREFIX
 
 NETWORK_INTERFACE = "lo"
+#: Touched in a job's work folder once its outcome is recorded.
+ENDED_MARKER = "ended"
 
 
 def _json(value: Any) -> str:

@@ -23,12 +23,14 @@ from typing import Iterator
 
 import psutil
 
+from rlops.runtime.layout import ENDED_MARKER
 from rlops.runtime.spec import JobSpec
 from rlops.settings import jobs_dir
 from rlops.store import JobRecord, JobStore
 
 POLL_S = 0.05
-STATUS_POLL_S = 0.1
+#: How often a follower reads the store even without the end marker (a supervisor that died).
+STATUS_POLL_S = 2.0
 LOG_NAME = "job.log"
 
 
@@ -65,17 +67,18 @@ class LocalBackend:
         return self.store.request_stop(name)
 
     def wait(self, name: str, poll: float = POLL_S) -> JobRecord:
-        while True:
-            job = self.store.get(name)
-            if job.is_terminal:
-                return job
+        job = self.store.get(name)
+        watch = _EndWatch(self.store, job)
+        while not job.is_terminal:
             time.sleep(poll)
+            job = watch.poll() or job
+        return job
 
     def logs(self, name: str, follow: bool = False, poll: float = POLL_S) -> Iterator[str]:
         """The job's log as it grows; with ``follow`` until the job has ended and all is read."""
         job = self.store.get(name)
         path = Path(job.log_path)
-        next_status = time.monotonic() + STATUS_POLL_S
+        watch = _EndWatch(self.store, job)
         with open(path, "rb") as stream:
             pending = b""
             while True:
@@ -92,9 +95,29 @@ class LocalBackend:
                         yield pending.decode("utf-8", errors="replace")
                     return
                 time.sleep(poll)
-                if time.monotonic() >= next_status:  # the file is cheap to poll, the store less so
-                    job = self.store.get(name)
-                    next_status = time.monotonic() + STATUS_POLL_S
+                job = watch.poll() or job
+
+
+class _EndWatch:
+    """Tells a follower when a job has ended, reading the store only when it must.
+
+    The supervisor touches a marker in the job's folder once the outcome is recorded; checking
+    for a file costs a system call, reading the store a query (and, polled many times a second,
+    CPU the training job could use). The store is still read every ``STATUS_POLL_S`` so that a
+    job whose supervisor died is noticed.
+    """
+
+    def __init__(self, store: JobStore, job: JobRecord):
+        self.store, self.name = store, job.name
+        self.marker = Path(job.work_dir) / ENDED_MARKER
+        self.next_read = time.monotonic() + STATUS_POLL_S
+
+    def poll(self) -> JobRecord | None:
+        """The job's record when it may have changed, else None."""
+        if self.marker.exists() or time.monotonic() >= self.next_read:
+            self.next_read = time.monotonic() + STATUS_POLL_S
+            return self.store.get(self.name)
+        return None
 
 
 def _supervisor_env() -> dict[str, str]:

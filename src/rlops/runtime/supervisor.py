@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from rlops.runtime.layout import HostLayout, entry_command, job_environment, write_config
+from rlops.runtime.layout import ENDED_MARKER, HostLayout, entry_command, job_environment, write_config
 from rlops.runtime.metrics import MetricExtractor
 from rlops.runtime.spec import JobSpec
 from rlops.runtime.storage import fill_channel, pack, resolve_uri, sync_tree, to_uri
@@ -116,6 +116,7 @@ class Supervisor:
         self.announce(f"{secondary} - {message}")
         self.store.finish(name, status, secondary, message, **fields)
         self.log_file.close()
+        (self.work_dir / ENDED_MARKER).touch()  # lets followers notice the end without polling the store
 
     def prepare(self) -> None:
         spec = self.spec
