@@ -79,6 +79,9 @@ class Schedule:
     evaluation_episodes: int = 5
     checkpoint_every: int = 0
     keep_checkpoints: int = 2
+    #: Deliver the policy that scored best in the periodic evaluations when the final one scores
+    #: lower (RL Zoo's best model), re-evaluated so the reported return is the delivered policy's.
+    keep_best: bool = False
 
 
 @dataclass

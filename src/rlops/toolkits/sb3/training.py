@@ -36,11 +36,16 @@ class StopOnRequest(BaseCallback):
 
 
 class PeriodicEvaluation(BaseCallback):
-    """Every ``every`` steps, plays ``episodes`` deterministic episodes and prints ``Testing>`` lines."""
+    """Every ``every`` steps, plays ``episodes`` deterministic episodes and prints ``Testing>`` lines.
 
-    def __init__(self, eval_env: VecEnv, algorithm: Algorithm, every: int, episodes: int):
+    With ``best_path`` it also keeps the parameters that scored best so far.
+    """
+
+    def __init__(self, eval_env: VecEnv, algorithm: Algorithm, every: int, episodes: int, best_path: Path | None = None):
         super().__init__()
         self.eval_env, self.algorithm, self.every, self.episodes = eval_env, algorithm, every, episodes
+        self.best_path = best_path
+        self.best: tuple[float, int] | None = None  # (mean return, step)
         self.played = 0
         self.next_at = None
 
@@ -59,6 +64,9 @@ class PeriodicEvaluation(BaseCallback):
                        training_steps=self.model.num_timesteps, iteration=self.model._n_updates)
         self.played += summary.episodes
         emit(summary.line())
+        if self.best_path is not None and (self.best is None or summary.mean > self.best[0]):
+            self.best = (summary.mean, self.model.num_timesteps)
+            self.model.save(self.best_path)
         return summary
 
 
@@ -130,7 +138,9 @@ def train(launcher, preset: Preset) -> None:
 
     episode_log = EpisodeLog(model.learning_starts if algorithm.off_policy else 0, first_episode)
     eval_env = make_eval_env(preset, preset.seed, training_env=venv)
-    evaluation = PeriodicEvaluation(eval_env, algorithm, schedule.evaluation_every, schedule.evaluation_episodes)
+    best_path = context.checkpoint_dir / "best_model.zip" if schedule.keep_best else None
+    evaluation = PeriodicEvaluation(eval_env, algorithm, schedule.evaluation_every, schedule.evaluation_episodes,
+                                    best_path)
     callbacks = [episode_log, StopOnRequest(launcher), evaluation,
                  CheckpointEvery(context.checkpoint_dir, schedule.checkpoint_every, schedule.keep_checkpoints,
                                  algorithm.off_policy, lambda: episode_log.episodes)]
@@ -149,6 +159,13 @@ def train(launcher, preset: Preset) -> None:
     if not launcher.stop_requested and schedule.evaluation_episodes > 0:
         evaluation.model = model
         summary = evaluation.evaluate()
+        best = evaluation.best
+        if best_path is not None and best is not None and best[0] > summary.mean and best_path.is_file():
+            emit(f"Keeping the best evaluated policy (step {best[1]}, mean return {best[0]:.2f}) over the final one "
+                 f"(mean return {summary.mean:.2f}); evaluating it again")
+            model.set_parameters(str(best_path), exact_match=True)
+            evaluation.best_path = None
+            summary = evaluation.evaluate()
         write_summary(summary, context.output_data_dir)
     save_model(model, algorithm, preset, context.model_dir, summary)
     venv.close()
