@@ -62,6 +62,14 @@ class TrainingJobAnalytics:
     def export_csv(self, filename: str) -> None:
         self.dataframe().to_csv(filename, index=False)
 
+    def plot(self, path: str, metric_names: list[str] | None = None) -> str:
+        """Write a picture of the reward curve (each metric against time, smoothed) to ``path``."""
+        from rlops.plots import reward_curve
+
+        frame = self.dataframe()
+        names = metric_names or self._metric_names or sorted(frame["metric_name"].unique())
+        return str(reward_curve(frame, names, path, title=self.name))
+
     @property
     def metric_names(self) -> list[str]:
         return sorted(self.dataframe()["metric_name"].unique())

@@ -7,6 +7,7 @@ import sys
 import click
 
 from rlops import __version__
+from rlops.cli.evaluate import evaluate, plot
 from rlops.cli.jobs import jobs
 from rlops.cli.presets import presets
 from rlops.cli.train import train
@@ -37,6 +38,8 @@ def cli() -> None:
     Examples:
       rlops train --preset cartpole-ppo   train an agent from a preset
       rlops presets list                  the built-in presets
+      rlops evaluate JOB --baselines      compare a trained policy with hand-written rules
+      rlops plot JOB -o curve.png         draw a job's reward curve
       rlops jobs list                     every job, newest first
       rlops jobs logs JOB --follow        a job's log as it is written
       rlops jobs metrics JOB              reward curves and losses, summarised
@@ -48,6 +51,8 @@ def cli() -> None:
 cli.add_command(jobs)
 cli.add_command(presets)
 cli.add_command(train)
+cli.add_command(evaluate)
+cli.add_command(plot)
 
 
 @cli.group("db")

@@ -169,11 +169,12 @@ class AutoScalingEnv(gym.Env):
 
     metadata = {"render_modes": []}
 
-    def __init__(self, **config: Any):
+    def __init__(self, render_mode: str | None = None, **config: Any):
+        self.render_mode = render_mode  # nothing to render; accepted as Gymnasium's make() passes it
         known = {f.name for f in fields(AutoScalingConfig)}
         unknown = sorted(set(config) - known)
         if unknown:
-            raise ValueError(f"Unknown AutoScaling config {unknown[0]!r}. Accepted: {', '.join(sorted(known))}.")
+            raise TypeError(f"Unknown AutoScaling config {unknown[0]!r}. Accepted: {', '.join(sorted(known))}.")
         self.config = AutoScalingConfig(**config)
         c = self.config
         n = c.max_machine_delta

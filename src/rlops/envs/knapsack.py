@@ -83,11 +83,12 @@ class KnapsackEnv(gym.Env):
 
     metadata = {"render_modes": []}
 
-    def __init__(self, **config: Any):
+    def __init__(self, render_mode: str | None = None, **config: Any):
+        self.render_mode = render_mode  # nothing to render; accepted as Gymnasium's make() passes it
         known = {f.name for f in fields(KnapsackConfig)}
         unknown = sorted(set(config) - known)
         if unknown:
-            raise ValueError(f"Unknown Knapsack config {unknown[0]!r}. Accepted: {', '.join(sorted(known))}.")
+            raise TypeError(f"Unknown Knapsack config {unknown[0]!r}. Accepted: {', '.join(sorted(known))}.")
         config = {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
         self.config = c = KnapsackConfig(**config)
         cap, weight, value = c.capacity_range[1] - 1, c.weight_range[1] - 1, c.value_range[1] - 1

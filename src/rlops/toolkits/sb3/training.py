@@ -180,7 +180,8 @@ def save_model(model, algorithm: Algorithm, preset: Preset, folder: Path, summar
     if normalizer is not None:
         normalizer.save(str(folder / "vecnormalize.pkl"))
     (folder / PRESET_FILE).write_text(preset.dump())
-    extra = {"env_id": preset.env.id, "preset": preset.name, "training_steps": int(model.num_timesteps)}
+    extra = {"env_id": preset.env.id, "env_kwargs": preset.env.kwargs, "preset": preset.name,
+             "training_steps": int(model.num_timesteps)}
     if summary is not None:
         extra["evaluation"] = {"episodes": summary.episodes, "mean_return": summary.mean, "std_return": summary.std}
     export_policy(model, algorithm, normalizer, folder, extra)
