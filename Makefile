@@ -12,8 +12,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install -q -c constraints.txt -e '.[test]'
 	touch $(STAMP)
 
+# The auto-scaling workflow at a budget that finishes in a few minutes on 2 cores.
 demo: $(STAMP)
-	$(PY) examples/quickstart/run.py
+	$(PY) examples/autoscaling/run.py --budget 150000 --episodes 5
 
 test: $(STAMP)
 	$(VENV)/bin/lint-imports

@@ -1,0 +1,67 @@
+"""The examples run end to end at a small budget: scripts as a user runs them, and the notebook."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+pytestmark = pytest.mark.slow
+
+
+def run_example(script: str, *args: str, home: Path, cwd: Path) -> str:
+    env = {**os.environ, "RLOPS_HOME": str(home)}
+    proc = subprocess.run([sys.executable, str(EXAMPLES / script), *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+def test_autoscaling_script(rlops_home, tmp_path):
+    out = run_example("autoscaling/run.py", "--budget", "2048", "--episodes", "1", "--episode-minutes", "720",
+                      "--output", str(tmp_path / "out"), home=rlops_home, cwd=tmp_path)
+    assert "PPO (rlops)" in out and "target-tracking (target=" in out and "static-fleet (machines=" in out
+    assert (tmp_path / "out" / "reward-curve.png").is_file() and (tmp_path / "out" / "load-vs-capacity.png").is_file()
+
+
+def test_autoscaling_notebook(rlops_home, tmp_path, monkeypatch):
+    import nbformat
+    from nbclient import NotebookClient
+
+    for key, value in {"RLOPS_EXAMPLE_BUDGET": "2048", "RLOPS_EXAMPLE_EPISODES": "1",
+                       "RLOPS_EXAMPLE_EPISODE_MINUTES": "720", "RLOPS_EXAMPLE_OUTPUT": str(tmp_path / "nb")}.items():
+        monkeypatch.setenv(key, value)
+    notebook = nbformat.read(EXAMPLES / "autoscaling" / "autoscaling.ipynb", as_version=4)
+    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 2
+    assert (tmp_path / "nb" / "load-vs-capacity.png").is_file()
+
+
+def test_knapsack_script(rlops_home, tmp_path):
+    out = run_example("knapsack/run.py", "--budget", "2048", "--episodes", "5", "--output", str(tmp_path / "out"),
+                      home=rlops_home, cwd=tmp_path)
+    assert "share of optimum" in out and "hindsight-optimum" in out and "100.0%" in out
+
+
+def test_cartpole_script(rlops_home, tmp_path):
+    out = run_example("cartpole/run.py", "--budget", "2048", "--output", str(tmp_path / "out"), home=rlops_home,
+                      cwd=tmp_path)
+    assert "Final deterministic evaluation" in out and "policy.onnx" in out
+
+
+def test_mountaincar_script(rlops_home, tmp_path):
+    out = run_example("mountaincar/run.py", "--budget", "1000", "--patient", "--output", str(tmp_path / "out"),
+                      home=rlops_home, cwd=tmp_path)
+    assert "mountaincar-dqn: final deterministic evaluation" in out
+
+
+def test_quickstart_script(rlops_home, tmp_path):
+    out = run_example("quickstart/run.py", "--episodes", "20", "--output", str(tmp_path / "out"), home=rlops_home,
+                      cwd=tmp_path)
+    assert "Completed" in out and "Reward curve data" in out
