@@ -17,7 +17,7 @@ __all__ = ["LocalSession", "Session", "get_execution_role", "__version__"]
 def __getattr__(name):
     # Loaded on first use: a training job imports rlops's toolkits without the job store.
     if name in ("LocalSession", "Session", "get_execution_role"):
-        from rlops import session
+        import importlib
 
-        return getattr(session, name)
+        return getattr(importlib.import_module("rlops.session"), name)
     raise AttributeError(f"module 'rlops' has no attribute {name!r}")

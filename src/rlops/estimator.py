@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rlops.exceptions import InvalidHyperparameter, InvalidJobName, UsageError, did_you_mean
+from rlops.exceptions import AlreadyExists, InvalidHyperparameter, InvalidJobName, UsageError, did_you_mean
 from rlops.inputs import TrainingInput
 from rlops.runtime.metrics import compile_definitions
 from rlops.runtime.spec import Channel, JobSpec, RESERVED_PREFIX, decode_hyperparameter
@@ -280,9 +280,16 @@ class Framework:
         >>> estimator.latest_training_job.describe()["TrainingJobStatus"]   # doctest: +SKIP
         'InProgress'
         """
-        spec = self._job_spec(inputs, job_name)
         backend = self.sagemaker_session.backend
-        backend.submit(spec)
+        for attempt in range(5):
+            spec = self._job_spec(inputs, job_name)
+            try:
+                backend.submit(spec)
+                break
+            except AlreadyExists:
+                if job_name is not None or attempt == 4:
+                    raise
+                time.sleep(0.002)  # a generated name collided with a job started in the same millisecond
         self.latest_training_job = TrainingJob(backend, spec.name)
         if wait:
             self.latest_training_job.wait(logs=logs)

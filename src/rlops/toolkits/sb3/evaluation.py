@@ -32,9 +32,10 @@ class Summary:
     returns: list[float]
     lengths: list[int]
 
-    def line(self) -> str:
+    def line(self, steps: int | None = None) -> str:
+        at = f", training steps={steps}" if steps is not None else ""
         return (f"Evaluation summary> episodes={self.episodes}, mean return={self.mean:.2f}, std={self.std:.2f}, "
-                f"min={self.min:.2f}, max={self.max:.2f}")
+                f"min={self.min:.2f}, max={self.max:.2f}{at}")
 
 
 def play(model, algorithm: Algorithm, env, episodes: int | None = None, steps: int | None = None,

@@ -63,7 +63,7 @@ class PeriodicEvaluation(BaseCallback):
         summary = play(self.model, self.algorithm, self.eval_env, episodes=self.episodes, first_episode=self.played,
                        training_steps=self.model.num_timesteps, iteration=self.model._n_updates)
         self.played += summary.episodes
-        emit(summary.line())
+        emit(summary.line(self.model.num_timesteps))
         if self.best_path is not None and (self.best is None or summary.mean > self.best[0]):
             self.best = (summary.mean, self.model.num_timesteps)
             self.model.save(self.best_path)
