@@ -146,3 +146,9 @@ def test_knapsack_refuses_out_of_range_config(config, field):
 def test_patient_mountain_cars_have_10000_steps():
     assert gym.spec("rlops/PatientMountainCar-v0").max_episode_steps == 10_000
     assert gym.spec("rlops/PatientMountainCarContinuous-v0").max_episode_steps == 10_000
+
+
+@pytest.mark.parametrize("env_id", ["rlops/AutoScaling-v0", "rlops/Knapsack-v0"])
+def test_unknown_config_names_the_accepted_ones(env_id):
+    with pytest.raises(TypeError, match=r"Unknown \w+ config 'horizn'\. Accepted: .*"):
+        gym.make(env_id, horizn=3)

@@ -6,12 +6,14 @@ environment. Only Gymnasium and NumPy are needed here.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+
+from rlops.envs.configuration import build_config
 
 ALPHAS = np.array([1.0, 0.1, 0.01, 0.001, 0.0001])
 MINUTES_PER_DAY = 60 * 24
@@ -171,12 +173,7 @@ class AutoScalingEnv(gym.Env):
 
     def __init__(self, render_mode: str | None = None, **config: Any):
         self.render_mode = render_mode  # nothing to render; accepted as Gymnasium's make() passes it
-        known = {f.name for f in fields(AutoScalingConfig)}
-        unknown = sorted(set(config) - known)
-        if unknown:
-            raise TypeError(f"Unknown AutoScaling config {unknown[0]!r}. Accepted: {', '.join(sorted(known))}.")
-        self.config = AutoScalingConfig(**config)
-        c = self.config
+        self.config = c = build_config(AutoScalingConfig, "AutoScaling", config)
         n = c.max_machine_delta
         self.action_space = (spaces.MultiDiscrete([n + 1, n + 1]) if c.action_type == "multidiscrete"
                              else spaces.Box(0, n, (2,), np.float32))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+
+from rlops.envs.configuration import build_config
 
 PENALTY = -10.0  # throwing an item, or putting one that does not fit
 
@@ -85,12 +87,8 @@ class KnapsackEnv(gym.Env):
 
     def __init__(self, render_mode: str | None = None, **config: Any):
         self.render_mode = render_mode  # nothing to render; accepted as Gymnasium's make() passes it
-        known = {f.name for f in fields(KnapsackConfig)}
-        unknown = sorted(set(config) - known)
-        if unknown:
-            raise TypeError(f"Unknown Knapsack config {unknown[0]!r}. Accepted: {', '.join(sorted(known))}.")
-        config = {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}
-        self.config = c = KnapsackConfig(**config)
+        config = {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}  # YAML gives lists
+        self.config = c = build_config(KnapsackConfig, "Knapsack", config)
         cap, weight, value = c.capacity_range[1] - 1, c.weight_range[1] - 1, c.value_range[1] - 1
         if c.volume:
             high = [cap, cap, cap, cap, value * c.horizon, weight, weight, value, c.horizon]
