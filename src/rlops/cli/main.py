@@ -10,6 +10,7 @@ from rlops import __version__
 from rlops.cli.evaluate import evaluate, plot
 from rlops.cli.jobs import jobs
 from rlops.cli.presets import presets
+from rlops.cli.serve import serve
 from rlops.cli.train import train
 from rlops.exceptions import RlopsError
 
@@ -40,6 +41,7 @@ def cli() -> None:
       rlops presets list                  the built-in presets
       rlops evaluate JOB --baselines      compare a trained policy with hand-written rules
       rlops plot JOB -o curve.png         draw a job's reward curve
+      rlops serve MODEL --port 8080       serve a trained policy over HTTP
       rlops jobs list                     every job, newest first
       rlops jobs logs JOB --follow        a job's log as it is written
       rlops jobs metrics JOB              reward curves and losses, summarised
@@ -53,6 +55,7 @@ cli.add_command(presets)
 cli.add_command(train)
 cli.add_command(evaluate)
 cli.add_command(plot)
+cli.add_command(serve)
 
 
 @cli.group("db")

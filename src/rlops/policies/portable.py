@@ -99,11 +99,10 @@ class PortablePolicy:
     def reset(self, info: dict | None = None, env=None) -> None:
         pass
 
-    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True, action_masks=None):
-        obs = np.asarray(observation, dtype=np.float32)
-        single = obs.shape == self.observation_space.shape
-        if single:
-            obs = obs[None]
+    def run(self, observations: np.ndarray, action_masks=None, state=None, episode_start=None) -> dict[str, np.ndarray]:
+        """Every output of the graph for a batch of observations (``action`` and, where the policy has
+        them, ``probabilities``, ``mean``/``std``, ``q_values``, ``value``, the LSTM state)."""
+        obs = np.asarray(observations, dtype=np.float32)
         feeds = {"observation": obs}
         if self.manifest.get("action_mask"):
             masks = np.ones((len(obs), self._mask_width()), np.float32) if action_masks is None else action_masks
@@ -114,7 +113,13 @@ class PortablePolicy:
                 state = (np.zeros((layers, len(obs), hidden), np.float32),) * 2
             start = np.ones(len(obs), np.float32) if episode_start is None else np.asarray(episode_start, np.float32)
             feeds.update(state_h=state[0], state_c=state[1], episode_start=start)
-        outputs = dict(zip(self.manifest["outputs"], self.session.run(None, feeds)))
+        return dict(zip(self.manifest["outputs"], self.session.run(None, feeds)))
+
+    def predict(self, observation, state=None, episode_start=None, deterministic: bool = True, action_masks=None):
+        """SB3's ``predict``: actions for one observation or a batch, and the next recurrent state."""
+        obs = np.asarray(observation, dtype=np.float32)
+        single = obs.shape == self.observation_space.shape
+        outputs = self.run(obs[None] if single else obs, action_masks, state, episode_start)
         if self.manifest.get("recurrent"):
             state = (outputs["state_h_out"], outputs["state_c_out"])
         actions = outputs["action"]

@@ -1,0 +1,168 @@
+"""The request and response formats of ``/invocations`` (SPEC section 4).
+
+JSON bodies: a bare observation or a list of them; TensorFlow Serving's ``{"instances": [...]}``;
+RLlib's ``{"inputs": {"observations": [...], ...}}`` (other input keys are accepted and
+ignored). ``application/jsonlines``: one observation per line. ``text/csv``: one per row.
+Every observation of a request is validated (shape, type, bounds) and batched into one call.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+JSON, JSONLINES, CSV = "application/json", "application/jsonlines", "text/csv"
+CONTENT_TYPES = {JSON: JSON, "application/x-jsonlines": JSONLINES, "application/jsonl": JSONLINES,
+                 JSONLINES: JSONLINES, CSV: CSV}
+
+
+class RequestError(Exception):
+    """A request the server refuses: ``status`` 400 or 415, and a message saying what was expected."""
+
+    def __init__(self, status: int, message: str, expected: str | None = None):
+        super().__init__(message)
+        self.status, self.message, self.expected = status, message, expected
+
+    def body(self) -> dict[str, Any]:
+        body = {"error": self.message}
+        if self.expected:
+            body["expected"] = self.expected
+        return body
+
+
+@dataclass
+class Decoded:
+    observations: np.ndarray  # (batch, *observation shape)
+    style: str  # "single", "list", "instances", "rllib", "jsonlines", "csv"
+    action_masks: np.ndarray | None = None
+
+
+def media_type(header: str | None) -> str:
+    base = (header or JSON).split(";")[0].strip().lower()
+    if base not in CONTENT_TYPES:
+        raise RequestError(415, f"Unsupported content type {header!r}.",
+                           "application/json, application/jsonlines or text/csv")
+    return CONTENT_TYPES[base]
+
+
+def decode(body: bytes, content_type: str | None, shape: tuple[int, ...]) -> Decoded:
+    kind = media_type(content_type)
+    expected = f"observations of shape {list(shape)}: numbers"
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise RequestError(400, "The body is not UTF-8 text.", expected) from None
+    if kind == CSV:
+        rows = [row for row in csv.reader(io.StringIO(text)) if row]
+        try:
+            values = [[float(v) for v in row] for row in rows]
+        except ValueError as exc:
+            raise RequestError(400, f"CSV holds a value that is not a number: {exc}.", "one observation per row") from None
+        return Decoded(_array(values, shape, batched=True), "csv")
+    if kind == JSONLINES:
+        lines = [line for line in text.splitlines() if line.strip()]
+        return Decoded(_array([_loads(line) for line in lines], shape, batched=True), "jsonlines")
+    data = _loads(text)
+    if isinstance(data, dict):
+        if "instances" in data:
+            return Decoded(_array(data["instances"], shape, batched=True), "instances")
+        inputs = data.get("inputs")
+        if isinstance(inputs, dict) and "observations" in inputs:
+            masks = inputs.get("action_mask")
+            return Decoded(_array(inputs["observations"], shape, batched=True), "rllib",
+                           None if masks is None else _masks(masks))
+        raise RequestError(400, f"A JSON object must hold 'instances' or 'inputs.observations'; got keys {sorted(data)}.",
+                           '{"instances": [obs, ...]} or {"inputs": {"observations": [obs, ...]}}')
+    array = _array(data, shape, batched=None)
+    single = array.ndim == len(shape)
+    return Decoded(array[None] if single else array, "single" if single else "list")
+
+
+def _loads(text: str) -> Any:
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
+        raise RequestError(400, f"The body is not valid JSON: {exc}.", "a JSON observation, list or object") from None
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _array(values: Any, shape: tuple[int, ...], batched: bool | None) -> np.ndarray:
+    expected = f"observations of shape {list(shape)} (numbers)"
+    if not isinstance(values, list) or not values:
+        raise RequestError(400, "Expected a non-empty list of observations." if batched else
+                           f"Expected an observation (a list of shape {list(shape)}) or a non-empty list of them.",
+                           expected)
+    if any(isinstance(v, bool) for v in _leaves(values)):
+        raise RequestError(400, "Observations hold numbers, not booleans.", expected)
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (ValueError, TypeError, OverflowError):
+        raise RequestError(400, "Observations must be (nested) lists of numbers of the same shape.", expected) from None
+    if array.shape == shape and batched is None:
+        pass
+    elif array.ndim != len(shape) + 1 or array.shape[1:] != shape:
+        got = list(array.shape[1:]) if array.ndim > len(shape) else list(array.shape)
+        raise RequestError(400, f"Observation shape {got} does not match the policy's {list(shape)}.", expected)
+    if not np.all(np.isfinite(array)):
+        raise RequestError(400, "Observations must be finite numbers (no NaN or infinity).", expected)
+    return array
+
+
+def _leaves(values):
+    stack = [values]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        else:
+            yield item
+
+
+def _masks(values: Any) -> np.ndarray:
+    try:
+        return np.asarray(values, dtype=np.float32)
+    except (ValueError, TypeError):
+        raise RequestError(400, "inputs.action_mask must be lists of 0/1 or booleans.", "one mask row per observation") from None
+
+
+def encode(outputs: dict[str, np.ndarray], style: str) -> tuple[bytes, str]:
+    """The response body and its content type, in the style of the request."""
+    names = {"action": "action", "probabilities": "probabilities", "mean": "mean", "std": "std",
+             "value": "value", "q_values": "q_values"}
+    present = {k: outputs[k] for k in names if k in outputs}
+    batch = len(present["action"])
+    rows = [{k: _plain(v[i]) for k, v in present.items()} for i in range(batch)]
+    if style == "jsonlines":
+        return ("\n".join(json.dumps(r) for r in rows) + "\n").encode(), JSONLINES
+    if style == "rllib":
+        out = {"actions_0": [r["action"] for r in rows]}
+        if "probabilities" in present:
+            out["action_prob"] = [r["probabilities"] for r in rows]
+        if "value" in present:
+            out["vf_preds"] = [r["value"] for r in rows]
+        for key in ("mean", "std", "q_values"):
+            if key in present:
+                out[key] = [r[key] for r in rows]
+        return json.dumps({"outputs": out}).encode(), JSON
+    if style == "single":
+        return json.dumps(rows[0]).encode(), JSON
+    return json.dumps({"predictions": rows}).encode(), JSON
+
+
+def _plain(value: np.ndarray) -> Any:
+    value = np.asarray(value)
+    if value.ndim == 0:
+        item = value.item()
+        return item if not isinstance(item, float) or math.isfinite(item) else None
+    if value.shape == (1,) and value.dtype.kind == "f":  # a value head's (1,) output reads better as a number
+        return float(value[0])
+    return value.tolist()

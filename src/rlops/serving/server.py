@@ -1,0 +1,43 @@
+"""Running the model server: ``rlops serve MODEL`` in the foreground, as ``mlflow models serve`` does.
+
+Several workers share one port (the kernel balances connections across them): uvicorn starts
+them from :func:`app_from_environment`, which reads the model's folder from ``RLOPS_SERVE_MODEL``.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+
+from rlops.exceptions import UsageError
+from rlops.policies.portable import PortablePolicy, unpack_model
+from rlops.serving.app import create_app
+
+MODEL_ENV = "RLOPS_SERVE_MODEL"
+
+
+def app_from_environment():
+    return create_app(PortablePolicy(unpack_model(os.environ[MODEL_ENV])))
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse a port in use before anything starts."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            reason = "is already in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+            raise UsageError(f"Port {port} on {host} {reason}; pick another with --port.") from None
+
+
+def serve(model: str, host: str = "127.0.0.1", port: int = 8080, workers: int = 1, log_level: str = "warning") -> None:
+    """Load the policy (failing early on a model that is not one), then serve until interrupted."""
+    import uvicorn
+
+    folder = unpack_model(model)
+    PortablePolicy(folder)  # a broken model fails here, before the port is taken
+    check_port(host, port)
+    os.environ[MODEL_ENV] = str(folder)
+    uvicorn.run("rlops.serving.server:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                log_level=log_level, access_log=False, http="httptools", loop="uvloop")
