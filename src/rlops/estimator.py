@@ -348,6 +348,22 @@ class Framework:
         job = self._require_job()
         stream_logs(job.backend, job.job_name, follow=True)
 
+    def create_model(self, **kwargs: Any):
+        """A :class:`rlops.model.Model` of the job's ``model.tar.gz``."""
+        from rlops.model import Model
+
+        return Model(self.model_data, sagemaker_session=self.sagemaker_session, name=self._require_job().job_name, **kwargs)
+
+    def deploy(self, initial_instance_count: int = 1, instance_type: str = "local", endpoint_name: str | None = None,
+               wait: bool = True, **kwargs: Any):
+        """Serve the job's policy on a local endpoint; returns a :class:`rlops.predictor.Predictor`.
+
+        >>> predictor = estimator.deploy(initial_instance_count=1, instance_type="local")   # doctest: +SKIP
+        >>> predictor.predict([0.0, 0.0, 2.0, 2.0])                                          # doctest: +SKIP
+        """
+        return self.create_model().deploy(initial_instance_count, instance_type, endpoint_name or self._require_job().job_name,
+                                          wait=wait, **kwargs)
+
     @property
     def training_job_analytics(self):
         from rlops.analytics import TrainingJobAnalytics

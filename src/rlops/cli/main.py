@@ -7,6 +7,7 @@ import sys
 import click
 
 from rlops import __version__
+from rlops.cli.endpoints import endpoints, export, predict, transform
 from rlops.cli.evaluate import evaluate, plot
 from rlops.cli.jobs import jobs
 from rlops.cli.presets import presets
@@ -42,6 +43,10 @@ def cli() -> None:
       rlops evaluate JOB --baselines      compare a trained policy with hand-written rules
       rlops plot JOB -o curve.png         draw a job's reward curve
       rlops serve MODEL --port 8080       serve a trained policy over HTTP
+      rlops endpoints list                endpoints started by estimator.deploy()
+      rlops predict ENDPOINT '[0, 0, 2, 2]'  ask an endpoint for an action
+      rlops transform MODEL --input obs.jsonl --output actions.jsonl
+      rlops export JOB --to DIR           a policy for a device (NumPy + ONNX Runtime)
       rlops jobs list                     every job, newest first
       rlops jobs logs JOB --follow        a job's log as it is written
       rlops jobs metrics JOB              reward curves and losses, summarised
@@ -56,6 +61,8 @@ cli.add_command(train)
 cli.add_command(evaluate)
 cli.add_command(plot)
 cli.add_command(serve)
+for command in (endpoints, predict, transform, export):
+    cli.add_command(command)
 
 
 @cli.group("db")

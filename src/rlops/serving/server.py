@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+import time
 
 from rlops.exceptions import UsageError
 from rlops.policies.portable import PortablePolicy, unpack_model
@@ -21,23 +22,32 @@ def app_from_environment():
     return create_app(PortablePolicy(unpack_model(os.environ[MODEL_ENV])))
 
 
-def check_port(host: str, port: int) -> None:
-    """Refuse a port in use before anything starts."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind((host, port))
-        except OSError as exc:
-            reason = "is already in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
-            raise UsageError(f"Port {port} on {host} {reason}; pick another with --port.") from None
+def check_port(host: str, port: int, wait_s: float = 0.0) -> None:
+    """Refuse a port in use before anything starts (after waiting up to ``wait_s`` for it to free up)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            # as the server binds: connections in TIME_WAIT do not count, a listening socket does
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((host, port))
+                return
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                    continue
+                reason = "is already in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+                raise UsageError(f"Port {port} on {host} {reason}; pick another with --port.") from None
 
 
-def serve(model: str, host: str = "127.0.0.1", port: int = 8080, workers: int = 1, log_level: str = "warning") -> None:
+def serve(model: str, host: str = "127.0.0.1", port: int = 8080, workers: int = 1, log_level: str = "warning",
+          port_wait_s: float = 0.0) -> None:
     """Load the policy (failing early on a model that is not one), then serve until interrupted."""
     import uvicorn
 
     folder = unpack_model(model)
     PortablePolicy(folder)  # a broken model fails here, before the port is taken
-    check_port(host, port)
+    check_port(host, port, port_wait_s)
     os.environ[MODEL_ENV] = str(folder)
     uvicorn.run("rlops.serving.server:app_from_environment", factory=True, host=host, port=port, workers=workers,
                 log_level=log_level, access_log=False, http="httptools", loop="uvloop")

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from rlops.exceptions import SchemaOutOfDate, StoreError
 
 #: The newest migration in ``migrations/versions``; a test checks they agree.
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 UPGRADE_COMMAND = "rlops db upgrade"
 BUSY_TIMEOUT_MS = 30_000
 

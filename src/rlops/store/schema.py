@@ -61,3 +61,22 @@ metrics = Table(
     Column("host", String(32)),
     Index("ix_metrics_job_name", "job_name", "name", "id"),
 )
+
+endpoints = Table(
+    "endpoints",
+    metadata,
+    Column("name", String(63), primary_key=True),
+    Column("status", String(32), nullable=False),  # Creating, InService, Failed, Deleting
+    Column("model", Text, nullable=False),  # what was deployed (a model.tar.gz URI or folder)
+    Column("model_dir", Text, nullable=False),  # the unpacked portable policy
+    Column("host", String(255), nullable=False),
+    Column("port", Integer, nullable=False),
+    Column("workers", Integer, nullable=False),
+    Column("pid", Integer),  # the server's root process (uvicorn's, which supervises its workers)
+    Column("pid_started", Float),
+    Column("machine", String(255)),
+    Column("log_path", Text, nullable=False),
+    Column("failure_reason", Text),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)

@@ -1,0 +1,69 @@
+"""Batch inference (SageMaker's batch transform): a file of observations in, a file of answers out."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from rlops.exceptions import UsageError
+from rlops.policies.portable import PortablePolicy
+from rlops.serving.app import check_bounds
+from rlops.serving.codec import RequestError, _array, _plain
+
+
+def _records(path: Path) -> Iterator[tuple[str, object]]:
+    with open(path, newline="") as stream:
+        if path.suffix.lower() == ".csv":
+            for number, row in enumerate(csv.reader(stream), 1):
+                if row:
+                    try:
+                        yield ",".join(row), [float(v) for v in row]
+                    except ValueError:
+                        raise UsageError(f"{path}, row {number}: {row!r} holds a value that is not a number.") from None
+        else:
+            for number, line in enumerate(stream, 1):
+                if line.strip():
+                    try:
+                        yield line.rstrip("\n"), json.loads(line)
+                    except ValueError as exc:
+                        raise UsageError(f"{path}, line {number}: not JSON ({exc}); expected one observation "
+                                         "(a JSON list) per line.") from None
+
+
+def transform_file(model: str, source: Path, target: Path, join_source: bool = False, batch_size: int = 10_000) -> int:
+    """Answer every observation of ``source`` into ``target`` (JSON lines), in order, atomically."""
+    policy = PortablePolicy.load(model)
+    shape = policy.observation_space.shape
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    count = 0
+    try:
+        with os.fdopen(fd, "w") as out:
+            batch: list[tuple[str, object]] = []
+            records = _records(source)
+            while True:
+                batch = [record for _, record in zip(range(batch_size), records)]
+                if not batch:
+                    break
+                try:
+                    observations = _array([value for _, value in batch], shape, batched=True)
+                    check_bounds(policy, observations)
+                except RequestError as exc:
+                    raise UsageError(f"{source}, records {count + 1}-{count + len(batch)}: {exc.message} "
+                                     f"Expected {exc.expected}.") from None
+                outputs = policy.run(observations)
+                for i, (raw, value) in enumerate(batch):
+                    answer = {k: _plain(v[i]) for k, v in outputs.items() if not k.startswith("state_")}
+                    out.write(json.dumps({"input": value, "output": answer} if join_source else answer) + "\n")
+                count += len(batch)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return count

@@ -1,0 +1,135 @@
+"""Endpoints end to end: deploy, predict, several workers, supervision, delete; transform and export."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+import psutil
+import pytest
+from click.testing import CliRunner
+
+from rlops.cli.main import cli
+from rlops.exceptions import AlreadyExists, UsageError
+from rlops.model import Model
+from rlops.policies import PortablePolicy
+from rlops.predictor import PredictionError
+from rlops.rl import RLEstimator, RLToolkit
+from rlops.runtime.endpoints import LocalEndpoints
+
+OBS = [0.01, -0.02, 0.03, 0.04]
+
+
+@pytest.fixture
+def trained(tmp_path):
+    estimator = RLEstimator(toolkit=RLToolkit.SB3, output_path=str(tmp_path / "out"),
+                            hyperparameters={"preset": "cartpole-ppo", "rl.schedule.training_steps": 256,
+                                             "rl.schedule.evaluation_episodes": 1})
+    estimator.fit(logs=False)
+    return estimator
+
+
+def test_deploy_predict_and_delete(trained):
+    predictor = trained.deploy(initial_instance_count=1, instance_type="local")
+    assert predictor.endpoint_name == trained.latest_training_job.name
+    answer = predictor.predict(OBS)
+    expected = PortablePolicy.load(trained.model_data.removeprefix("file://")).predict(np.array(OBS))[0]
+    assert answer["action"] == int(expected)
+    batch = predictor.predict(np.array([OBS, OBS], dtype=np.float32))  # NumPy arrays are serialised too
+    assert [p["action"] for p in batch["predictions"]] == [answer["action"]] * 2
+    with pytest.raises(PredictionError, match="400.*shape"):
+        predictor.predict([1.0, 2.0])
+    record = LocalEndpoints().describe(predictor.endpoint_name)
+    assert record.status == "InService" and record.url.startswith("http://127.0.0.1:")
+    processes = record.processes()
+    predictor.delete_endpoint()
+    psutil.wait_procs(processes, timeout=10)
+    assert not any(p.is_running() for p in processes)
+    assert LocalEndpoints().list() == []
+
+
+def test_several_workers_supervision_and_restart(trained):
+    predictor = Model(trained.model_data).deploy(initial_instance_count=2, instance_type="local", endpoint_name="two-workers")
+    endpoints = LocalEndpoints()
+    record = endpoints.describe("two-workers")
+    workers = [p for p in record.processes()[1:] if "multiprocessing" in " ".join(p.cmdline()) or p.ppid() == record.pid]
+    assert len(workers) >= 2
+    assert all(predictor.predict(OBS)["action"] in (0, 1) for _ in range(20))
+
+    processes = record.processes()
+    os.killpg(record.pid, signal.SIGKILL)  # the whole server dies
+    psutil.wait_procs(processes, timeout=10)
+    gone = endpoints.describe("two-workers")
+    assert gone.status == "Failed" and "processes are gone" in gone.failure_reason
+    assert endpoints.restart("two-workers").status == "InService"
+    assert predictor.predict(OBS)["action"] in (0, 1)
+    predictor.delete_endpoint()
+
+
+def test_bad_deployments_leave_nothing_running(trained, tmp_path):
+    predictor = trained.deploy(endpoint_name="taken")
+    with pytest.raises(AlreadyExists, match="'taken' already exists"):
+        Model(trained.model_data).deploy(endpoint_name="taken")
+    assert [r.name for r in LocalEndpoints().list()] == ["taken"]
+    predictor.delete_endpoint()
+    (tmp_path / "not-a-model").mkdir()
+    with pytest.raises(UsageError, match="not a portable policy"):
+        Model(str(tmp_path / "not-a-model")).deploy(endpoint_name="broken")
+    with pytest.raises(UsageError, match="Invalid job name"):
+        Model(trained.model_data).deploy(endpoint_name="bad_name")
+    assert LocalEndpoints().list() == []
+
+
+def test_cli_endpoints_and_predict(trained):
+    trained.deploy(endpoint_name="cli-endpoint")
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["endpoints", "list"]).output
+    assert "cli-endpoint" in listed and "InService" in listed
+    described = json.loads(runner.invoke(cli, ["endpoints", "describe", "cli-endpoint", "--json"]).output)
+    assert described["EndpointStatus"] == "InService" and described["Pids"]
+    answer = json.loads(runner.invoke(cli, ["predict", "cli-endpoint", json.dumps(OBS)]).output)
+    assert answer["action"] in (0, 1)
+    assert "Uvicorn running" in runner.invoke(cli, ["endpoints", "logs", "cli-endpoint"]).output
+    bad = runner.invoke(cli, ["predict", "cli-endpoint", "[1, 2]"])
+    assert bad.exit_code == 1 and "400" in bad.output
+    assert "Deleted endpoint cli-endpoint" in runner.invoke(cli, ["endpoints", "delete", "cli-endpoint"]).output
+
+
+def test_transform_keeps_order_and_joins(trained, tmp_path):
+    rng = np.random.default_rng(0)
+    observations = np.clip(rng.normal(0, 0.1, (2500, 4)), -0.4, 0.4)
+    source = tmp_path / "obs.jsonl"
+    source.write_text("".join(json.dumps(o) + "\n" for o in observations.tolist()))
+    model = trained.model_data.removeprefix("file://")
+    result = CliRunner().invoke(cli, ["transform", model, "--input", str(source), "--output", str(tmp_path / "a.jsonl"),
+                                      "--batch-size", "1000"])
+    assert result.exit_code == 0 and "Wrote 2500 answers" in result.output
+    answers = [json.loads(l)["action"] for l in (tmp_path / "a.jsonl").read_text().splitlines()]
+    expected, _ = PortablePolicy.load(model).predict(observations.astype(np.float32))
+    assert answers == expected.tolist()
+    CliRunner().invoke(cli, ["transform", model, "--input", str(source), "--output", str(tmp_path / "j.jsonl"), "--join"])
+    first = json.loads((tmp_path / "j.jsonl").read_text().splitlines()[0])
+    assert first["input"] == observations[0].tolist() and first["output"]["action"] == answers[0]
+    (tmp_path / "bad.jsonl").write_text("[0, 0, 0, 0]\n[0, 0]\n")
+    bad = CliRunner().invoke(cli, ["transform", model, "--input", str(tmp_path / "bad.jsonl"), "--output",
+                                   str(tmp_path / "x.jsonl")])
+    assert bad.exit_code == 2 and "shape" in bad.output and not (tmp_path / "x.jsonl").exists()
+
+
+def test_export_for_a_device(trained, tmp_path):
+    target = tmp_path / "device"
+    result = CliRunner().invoke(cli, ["export", trained.latest_training_job.name, "--to", str(target)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in target.iterdir()) == ["policy.json", "policy.onnx", "policy_inference.py"]
+    # the module runs with NumPy and ONNX Runtime alone: no rlops, no torch on its path
+    code = ("import sys; sys.modules['torch'] = None; sys.modules['rlops'] = None\n"
+            "from policy_inference import Policy\n"
+            f"print(int(Policy('.').act({OBS!r})))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=target, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    expected = PortablePolicy.load(trained.model_data.removeprefix("file://")).predict(np.array(OBS))[0]
+    assert int(proc.stdout) == int(expected)
