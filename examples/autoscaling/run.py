@@ -83,3 +83,11 @@ if args.budget < 4_000_000:
           "baselines; run with --budget 4000000.)")
 picture = load_and_capacity({r.policy: r.trace for r in reports}, output / "load-vs-capacity.png")
 print(f"\nLoad against serving capacity, first 3 days: {picture}")
+
+# 7. Deploy the policy to a local endpoint, ask it what to do, and delete the endpoint.
+predictor = estimator.deploy(initial_instance_count=1, instance_type="local")
+observation, _ = env.reset(seed=7)
+answer = predictor.predict(observation)  # a NumPy array is serialised to JSON
+print(f"Endpoint {predictor.endpoint_name}: turn on {answer['action'][0]}, turn off {answer['action'][1]} machines "
+      f"(value estimate {answer['value']:.2f})")
+predictor.delete_endpoint()

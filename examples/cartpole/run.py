@@ -33,3 +33,8 @@ testing = frame[frame.metric_name == "reward-evaluation"]["value"]
 print(f"\nFinal deterministic evaluation: mean return {testing.iloc[-1]:.1f} (CartPole-v1 is solved at 475)")
 print(f"Reward curve: {analytics.plot(str(output / f'{args.preset}.png'), ['reward-training', 'reward-testing'])}")
 print(f"Portable policy inside {estimator.model_data}: policy.onnx + policy.json")
+
+predictor = estimator.deploy(initial_instance_count=1, instance_type="local")
+answer = predictor.predict([0.0, 0.0, 0.02, 0.0])
+print(f"Endpoint {predictor.endpoint_name}: action {answer['action']}, probabilities {answer['probabilities']}")
+predictor.delete_endpoint()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,7 @@ def test_autoscaling_script(rlops_home, tmp_path):
     out = run_example("autoscaling/run.py", "--budget", "2048", "--episodes", "1", "--episode-minutes", "720",
                       "--output", str(tmp_path / "out"), home=rlops_home, cwd=tmp_path)
     assert "PPO (rlops)" in out and "target-tracking (target=" in out and "static-fleet (machines=" in out
+    assert re.search(r"Endpoint autoscaling-ppo-\S+: turn on \d+, turn off \d+ machines", out)
     assert (tmp_path / "out" / "reward-curve.png").is_file() and (tmp_path / "out" / "load-vs-capacity.png").is_file()
 
 
@@ -41,6 +43,7 @@ def test_autoscaling_notebook(rlops_home, tmp_path, monkeypatch):
     assert not [o for o in outputs if o.output_type == "error"]
     assert sum("image/png" in o.get("data", {}) for o in outputs) == 2
     assert (tmp_path / "nb" / "load-vs-capacity.png").is_file()
+    assert any("turn on" in o.get("text", "") for o in outputs)
 
 
 def test_knapsack_script(rlops_home, tmp_path):
@@ -52,7 +55,7 @@ def test_knapsack_script(rlops_home, tmp_path):
 def test_cartpole_script(rlops_home, tmp_path):
     out = run_example("cartpole/run.py", "--budget", "2048", "--output", str(tmp_path / "out"), home=rlops_home,
                       cwd=tmp_path)
-    assert "Final deterministic evaluation" in out and "policy.onnx" in out
+    assert "Final deterministic evaluation" in out and "policy.onnx" in out and "probabilities" in out
 
 
 def test_mountaincar_script(rlops_home, tmp_path):
