@@ -14,7 +14,7 @@ import numpy as np
 from rlops.exceptions import UsageError
 from rlops.policies.portable import PortablePolicy
 from rlops.serving.app import check_bounds
-from rlops.serving.codec import RequestError, _array, _plain
+from rlops.serving.codec import RequestError, _array, answer_rows
 
 
 def _records(path: Path) -> Iterator[tuple[str, object]]:
@@ -57,9 +57,7 @@ def transform_file(model: str, source: Path, target: Path, join_source: bool = F
                 except RequestError as exc:
                     raise UsageError(f"{source}, records {count + 1}-{count + len(batch)}: {exc.message} "
                                      f"Expected {exc.expected}.") from None
-                outputs = policy.run(observations)
-                for i, (raw, value) in enumerate(batch):
-                    answer = {k: _plain(v[i]) for k, v in outputs.items() if not k.startswith("state_")}
+                for (_, value), answer in zip(batch, answer_rows(policy.run(observations))):
                     out.write(json.dumps({"input": value, "output": answer} if join_source else answer) + "\n")
                 count += len(batch)
         os.replace(tmp, target)

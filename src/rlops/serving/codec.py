@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import orjson
 
 JSON, JSONLINES, CSV = "application/json", "application/jsonlines", "text/csv"
 CONTENT_TYPES = {JSON: JSON, "application/x-jsonlines": JSONLINES, "application/jsonl": JSONLINES,
@@ -58,6 +57,8 @@ def decode(body: bytes, content_type: str | None, shape: tuple[int, ...]) -> Dec
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise RequestError(400, "The body is not UTF-8 text.", expected) from None
+    # NumPy would read JSON's true/false as 1/0: look for them only when the body has such a literal
+    booleans = b"true" in body or b"false" in body
     if kind == CSV:
         rows = [row for row in csv.reader(io.StringIO(text)) if row]
         try:
@@ -67,41 +68,37 @@ def decode(body: bytes, content_type: str | None, shape: tuple[int, ...]) -> Dec
         return Decoded(_array(values, shape, batched=True), "csv")
     if kind == JSONLINES:
         lines = [line for line in text.splitlines() if line.strip()]
-        return Decoded(_array([_loads(line) for line in lines], shape, batched=True), "jsonlines")
-    data = _loads(text)
+        return Decoded(_array([_loads(line) for line in lines], shape, True, booleans), "jsonlines")
+    data = _loads(body)
     if isinstance(data, dict):
         if "instances" in data:
-            return Decoded(_array(data["instances"], shape, batched=True), "instances")
+            return Decoded(_array(data["instances"], shape, True, booleans), "instances")
         inputs = data.get("inputs")
         if isinstance(inputs, dict) and "observations" in inputs:
             masks = inputs.get("action_mask")
-            return Decoded(_array(inputs["observations"], shape, batched=True), "rllib",
+            return Decoded(_array(inputs["observations"], shape, True, booleans), "rllib",
                            None if masks is None else _masks(masks))
         raise RequestError(400, f"A JSON object must hold 'instances' or 'inputs.observations'; got keys {sorted(data)}.",
                            '{"instances": [obs, ...]} or {"inputs": {"observations": [obs, ...]}}')
-    array = _array(data, shape, batched=None)
+    array = _array(data, shape, None, booleans)
     single = array.ndim == len(shape)
     return Decoded(array[None] if single else array, "single" if single else "list")
 
 
-def _loads(text: str) -> Any:
+def _loads(text: str | bytes) -> Any:
     try:
-        return json.loads(text, parse_constant=_refuse_constant)
-    except (ValueError, RecursionError) as exc:
+        return orjson.loads(text)  # strict JSON: NaN and Infinity are refused
+    except (orjson.JSONDecodeError, RecursionError) as exc:
         raise RequestError(400, f"The body is not valid JSON: {exc}.", "a JSON observation, list or object") from None
 
 
-def _refuse_constant(name: str):
-    raise ValueError(f"{name} is not a number JSON allows")
-
-
-def _array(values: Any, shape: tuple[int, ...], batched: bool | None) -> np.ndarray:
+def _array(values: Any, shape: tuple[int, ...], batched: bool | None, booleans: bool = True) -> np.ndarray:
     expected = f"observations of shape {list(shape)} (numbers)"
     if not isinstance(values, list) or not values:
         raise RequestError(400, "Expected a non-empty list of observations." if batched else
                            f"Expected an observation (a list of shape {list(shape)}) or a non-empty list of them.",
                            expected)
-    if any(isinstance(v, bool) for v in _leaves(values)):
+    if booleans and any(isinstance(v, bool) for v in _leaves(values)):
         raise RequestError(400, "Observations hold numbers, not booleans.", expected)
     try:
         array = np.asarray(values, dtype=np.float64)
@@ -134,35 +131,34 @@ def _masks(values: Any) -> np.ndarray:
         raise RequestError(400, "inputs.action_mask must be lists of 0/1 or booleans.", "one mask row per observation") from None
 
 
+ANSWER_KEYS = ("action", "probabilities", "mean", "std", "q_values", "value")
+
+
+def answer_columns(outputs: dict[str, np.ndarray]) -> dict[str, list]:
+    """Each output the answer carries, as a list with one plain value per observation."""
+    columns = {}
+    for name in ANSWER_KEYS:
+        if name in outputs:
+            values = np.asarray(outputs[name])
+            if values.ndim == 2 and values.shape[1] == 1 and values.dtype.kind == "f":
+                values = values[:, 0]  # a value head's (1,) output reads better as a number
+            columns[name] = values.tolist()
+    return columns
+
+
+def answer_rows(outputs: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    columns = answer_columns(outputs)
+    return [dict(zip(columns, values)) for values in zip(*columns.values())]
+
+
 def encode(outputs: dict[str, np.ndarray], style: str) -> tuple[bytes, str]:
-    """The response body and its content type, in the style of the request."""
-    names = {"action": "action", "probabilities": "probabilities", "mean": "mean", "std": "std",
-             "value": "value", "q_values": "q_values"}
-    present = {k: outputs[k] for k in names if k in outputs}
-    batch = len(present["action"])
-    rows = [{k: _plain(v[i]) for k, v in present.items()} for i in range(batch)]
-    if style == "jsonlines":
-        return ("\n".join(json.dumps(r) for r in rows) + "\n").encode(), JSONLINES
+    """The response body and its content type, in the style of the request (orjson writes NaN as null)."""
     if style == "rllib":
-        out = {"actions_0": [r["action"] for r in rows]}
-        if "probabilities" in present:
-            out["action_prob"] = [r["probabilities"] for r in rows]
-        if "value" in present:
-            out["vf_preds"] = [r["value"] for r in rows]
-        for key in ("mean", "std", "q_values"):
-            if key in present:
-                out[key] = [r[key] for r in rows]
-        return json.dumps({"outputs": out}).encode(), JSON
+        renamed = {"action": "actions_0", "probabilities": "action_prob", "value": "vf_preds"}
+        return orjson.dumps({"outputs": {renamed.get(k, k): v for k, v in answer_columns(outputs).items()}}), JSON
+    rows = answer_rows(outputs)
+    if style == "jsonlines":
+        return b"".join(orjson.dumps(row) + b"\n" for row in rows), JSONLINES
     if style == "single":
-        return json.dumps(rows[0]).encode(), JSON
-    return json.dumps({"predictions": rows}).encode(), JSON
-
-
-def _plain(value: np.ndarray) -> Any:
-    value = np.asarray(value)
-    if value.ndim == 0:
-        item = value.item()
-        return item if not isinstance(item, float) or math.isfinite(item) else None
-    if value.shape == (1,) and value.dtype.kind == "f":  # a value head's (1,) output reads better as a number
-        return float(value[0])
-    return value.tolist()
+        return orjson.dumps(rows[0]), JSON
+    return orjson.dumps({"predictions": rows}), JSON
