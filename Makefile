@@ -17,6 +17,7 @@ demo: $(STAMP)
 	$(PY) examples/autoscaling/run.py --budget 150000 --episodes 5
 
 test: $(STAMP)
+	$(VENV)/bin/ruff check --select F,E9 src tests benchmarks examples
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
 

@@ -5,7 +5,6 @@ notebook a SageMaker RL user knows, with ``sagemaker`` changed to ``rlops`` on t
 """
 
 import argparse
-import os
 from pathlib import Path
 
 import rlops

@@ -18,7 +18,7 @@ from typing import Any
 from rlops.exceptions import AlreadyExists, InvalidHyperparameter, InvalidJobName, UsageError, did_you_mean
 from rlops.inputs import TrainingInput
 from rlops.runtime.metrics import compile_definitions
-from rlops.runtime.spec import Channel, JobSpec, RESERVED_PREFIX, decode_hyperparameter
+from rlops.runtime.spec import Channel, JobSpec
 from rlops.runtime.storage import resolve_uri
 from rlops.session import Session
 from rlops.training_job import TrainingJob, stream_logs

@@ -13,7 +13,6 @@ from stable_baselines3 import PPO
 from rlops.exceptions import UnexpectedStatusException, UsageError
 from rlops.rl import RLEstimator, RLToolkit
 from rlops.store import JobStore
-from rlops.toolkits.sb3.launcher import SB3Launcher
 from rlops.toolkits.sb3.presets import load_preset
 from tests.toolkits.sb3_helpers import SCRIPTS, context, run
 

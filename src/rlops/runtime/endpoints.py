@@ -20,7 +20,7 @@ from pathlib import Path
 
 import psutil
 
-from rlops.exceptions import RlopsError, UsageError
+from rlops.exceptions import RlopsError
 from rlops.policies.portable import PortablePolicy, unpack_model
 from rlops.runtime.storage import resolve_uri
 from rlops.settings import rlops_home

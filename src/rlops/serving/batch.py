@@ -9,7 +9,6 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-import numpy as np
 
 from rlops.exceptions import UsageError
 from rlops.policies.portable import PortablePolicy

@@ -44,7 +44,7 @@ def play(model, algorithm: Algorithm, env, episodes: int | None = None, steps: i
     returns, lengths = [], []
     obs = env.reset()
     state, episode_start = None, np.ones((1,), dtype=bool)
-    total, length, taken = 0.0, 0, 0
+    taken = 0
     while (episodes is not None and len(returns) < episodes) or (steps is not None and taken < steps):
         kwargs = {}
         if algorithm.masked:
