@@ -364,6 +364,13 @@ class Framework:
         return self.create_model().deploy(initial_instance_count, instance_type, endpoint_name or self._require_job().job_name,
                                           wait=wait, **kwargs)
 
+    def transformer(self, instance_count: int = 1, instance_type: str = "local", output_path: str | None = None,
+                    **kwargs: Any):
+        """A :class:`rlops.transformer.Transformer` for batch inference with the job's policy."""
+        from rlops.transformer import Transformer
+
+        return Transformer(self.model_data, instance_count, instance_type, output_path, **kwargs)
+
     @property
     def training_job_analytics(self):
         from rlops.analytics import TrainingJobAnalytics

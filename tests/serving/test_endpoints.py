@@ -133,3 +133,14 @@ def test_export_for_a_device(trained, tmp_path):
     assert proc.returncode == 0, proc.stderr
     expected = PortablePolicy.load(trained.model_data.removeprefix("file://")).predict(np.array(OBS))[0]
     assert int(proc.stdout) == int(expected)
+
+
+def test_estimator_transformer(trained, tmp_path):
+    source = tmp_path / "in" / "obs.jsonl"
+    source.parent.mkdir()
+    source.write_text(f"{json.dumps(OBS)}\n{json.dumps([0.0, 0.1, -0.1, 0.0])}\n")
+    transformer = trained.transformer(instance_count=1, instance_type="local", output_path=str(tmp_path / "out"))
+    transformer.transform(source.parent.as_uri(), content_type="application/jsonlines", join_source="Input")
+    assert transformer.output_files == [str(tmp_path / "out" / "obs.jsonl.out")]
+    rows = [json.loads(line) for line in (tmp_path / "out" / "obs.jsonl.out").read_text().splitlines()]
+    assert [r["input"] for r in rows] == [OBS, [0.0, 0.1, -0.1, 0.0]] and all("action" in r["output"] for r in rows)
