@@ -81,3 +81,24 @@ def test_final_metrics_are_the_last_points():
     store.create("m-job", {}, "/tmp/w", "/tmp/w/log")
     store.add_metrics("m-job", [MetricPoint("a", 1, 1), MetricPoint("b", 5, 1), MetricPoint("a", 2, 2)])
     assert [(p.name, p.value) for p in store.final_metrics("m-job")] == [("a", 2.0), ("b", 5.0)]
+
+
+def test_db_upgrade_migrates_an_older_store(rlops_home):
+    from click.testing import CliRunner
+    from sqlalchemy import create_engine, inspect
+
+    from rlops.cli.main import cli
+    from rlops.store.engine import upgrade
+
+    url = f"sqlite:///{rlops_home / 'rlops.db'}"
+    rlops_home.mkdir(parents=True, exist_ok=True)
+    old = create_engine(url)
+    upgrade(old, "0001")  # a store written by an rlops before endpoints existed
+    assert not inspect(old).has_table("endpoints")
+    old.dispose()
+    with pytest.raises(SchemaOutOfDate, match="'0001'.*rlops db upgrade"):
+        JobStore()
+    result = CliRunner().invoke(cli, ["db", "upgrade"])
+    assert result.exit_code == 0 and "upgraded 0001 -> 0002" in result.output
+    dispose_engines()
+    assert JobStore().list() == []
