@@ -10,7 +10,7 @@ The workflow of SageMaker's notebook, with ``sagemaker`` changed to ``rlops``:
 6. compare it with the rules a person would write: a static fleet and target tracking.
 
     python examples/autoscaling/run.py                       # the preset's full budget (about 13 minutes)
-    python examples/autoscaling/run.py --budget 150000 --episodes 5   # a quick look (make demo)
+    python examples/autoscaling/run.py --budget 500000 --episodes 5   # a quick look (make demo)
 """
 
 import argparse
