@@ -79,4 +79,4 @@ def test_db_upgrade(runner):
     from rlops.store.engine import HEAD_REVISION
 
     result = runner.invoke(cli, ["db", "upgrade"])
-    assert result.exit_code == 0 and f"already at {HEAD_REVISION}" in result.output
+    assert result.exit_code == 0 and f"upgraded empty -> {HEAD_REVISION}" in result.output
