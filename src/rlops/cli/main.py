@@ -30,11 +30,12 @@ class RlopsGroup(click.Group):
 @click.group(cls=RlopsGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="rlops")
 def cli() -> None:
-    """rlops runs SageMaker RL training jobs on this machine, without Docker or a cloud account.
+    """rlops runs SageMaker RL's workflow on this machine, without Docker or a cloud account:
+    training jobs, evaluation against baselines, and endpoints that serve trained policies.
 
-    Jobs started from Python (RLEstimator(...).fit()) are recorded in a job store under
-    RLOPS_HOME (default ~/.rlops; RLOPS_DATABASE_URL names a server database instead). These
-    commands read and control them from any terminal.
+    Jobs and endpoints started from Python (RLEstimator(...).fit(), .deploy()) are recorded
+    in a store under RLOPS_HOME (default ~/.rlops; RLOPS_DATABASE_URL names a server database
+    instead). These commands start, read and control them from any terminal.
 
     \b
     Examples:
