@@ -57,7 +57,8 @@ def transform_file(model: str, source: Path, target: Path, join_source: bool = F
                     raise UsageError(f"{source}, records {count + 1}-{count + len(batch)}: {exc.message} "
                                      f"Expected {exc.expected}.") from None
                 for (_, value), answer in zip(batch, answer_rows(policy.run(observations))):
-                    out.write(json.dumps({"input": value, "output": answer} if join_source else answer) + "\n")
+                    text = answer.decode()
+                    out.write((f'{{"input": {json.dumps(value)}, "output": {text}}}' if join_source else text) + "\n")
                 count += len(batch)
         os.replace(tmp, target)
     except BaseException:

@@ -132,33 +132,47 @@ def _masks(values: Any) -> np.ndarray:
 
 
 ANSWER_KEYS = ("action", "probabilities", "mean", "std", "q_values", "value")
+_NUMPY = orjson.OPT_SERIALIZE_NUMPY
 
 
-def answer_columns(outputs: dict[str, np.ndarray]) -> dict[str, list]:
-    """Each output the answer carries, as a list with one plain value per observation."""
+def answer_columns(outputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Each output the answer carries, one row per observation (a value head's ``(1,)`` becomes a number)."""
     columns = {}
     for name in ANSWER_KEYS:
         if name in outputs:
-            values = np.asarray(outputs[name])
+            values = np.ascontiguousarray(outputs[name])
             if values.ndim == 2 and values.shape[1] == 1 and values.dtype.kind == "f":
-                values = values[:, 0]  # a value head's (1,) output reads better as a number
-            columns[name] = values.tolist()
+                values = np.ascontiguousarray(values[:, 0])
+            columns[name] = values
     return columns
 
 
-def answer_rows(outputs: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+def _row_texts(values: np.ndarray) -> list[bytes]:
+    """Each row of an output as JSON text, written by orjson from the array (float32 in its shortest form)."""
+    text = orjson.dumps(values, option=_NUMPY)
+    if len(values) == 0:
+        return []
+    if values.ndim == 1:
+        return text[1:-1].split(b",")
+    return [b"[" + row + b"]" for row in text[2:-2].split(b"],[")]
+
+
+def answer_rows(outputs: dict[str, np.ndarray]) -> list[bytes]:
+    """One JSON object per observation, as bytes: ``{"action": ..., "probabilities": [...], "value": ...}``."""
     columns = answer_columns(outputs)
-    return [dict(zip(columns, values)) for values in zip(*columns.values())]
+    template = b"{" + b",".join(b'"' + name.encode() + b'":%b' for name in columns) + b"}"
+    return [template % row for row in zip(*(_row_texts(values) for values in columns.values()))]
 
 
 def encode(outputs: dict[str, np.ndarray], style: str) -> tuple[bytes, str]:
-    """The response body and its content type, in the style of the request (orjson writes NaN as null)."""
+    """The response body and its content type, in the style of the request (NaN is written as null)."""
     if style == "rllib":
         renamed = {"action": "actions_0", "probabilities": "action_prob", "value": "vf_preds"}
-        return orjson.dumps({"outputs": {renamed.get(k, k): v for k, v in answer_columns(outputs).items()}}), JSON
+        columns = {renamed.get(k, k): v for k, v in answer_columns(outputs).items()}
+        return orjson.dumps({"outputs": columns}, option=_NUMPY), JSON
     rows = answer_rows(outputs)
     if style == "jsonlines":
-        return b"".join(orjson.dumps(row) + b"\n" for row in rows), JSONLINES
+        return b"\n".join(rows) + b"\n", JSONLINES
     if style == "single":
-        return orjson.dumps(rows[0]), JSON
-    return orjson.dumps({"predictions": rows}), JSON
+        return rows[0], JSON
+    return b'{"predictions":[' + b",".join(rows) + b"]}", JSON
