@@ -45,3 +45,10 @@ print(f"\n{'policy':<28}{'mean return':>12}{'share of optimum':>18}")
 for policy, row in rows.items():
     print(f"{policy:<28}{row['mean']:>12.1f}{row['mean'] / optimum:>18.1%}")
 print(f"\nReward curve: {output / 'reward-curve.png'}")
+
+# Deploy the policy, ask it about one item (RLlib's request format, with the action mask), delete the endpoint.
+predictor = estimator.deploy(initial_instance_count=1, instance_type="local")
+item = [500, 120, 300, 40, 70, 10]  # capacity, bag weight, bag value, item weight, item value, items left
+answer = predictor.predict({"inputs": {"observations": [item], "action_mask": [[1, 1]]}})
+print(f"Endpoint {predictor.endpoint_name}: {'put it in' if answer['outputs']['actions_0'][0] else 'throw it away'}")
+predictor.delete_endpoint()

@@ -40,3 +40,8 @@ print(f"{args.preset}: final deterministic evaluation, mean return {final['rewar
 curve = TrainingJobAnalytics(estimator.latest_training_job.name).plot(str(output / f"{args.preset}.png"),
                                                                        ["reward-training", "reward-testing"])
 print(f"Reward curve: {curve}")
+
+predictor = estimator.deploy(initial_instance_count=1, instance_type="local")
+answer = predictor.predict([-0.5, 0.0])  # at the bottom of the valley, standing still
+print(f"Endpoint {predictor.endpoint_name}: action {answer['action']}")
+predictor.delete_endpoint()

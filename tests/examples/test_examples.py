@@ -50,6 +50,7 @@ def test_knapsack_script(rlops_home, tmp_path):
     out = run_example("knapsack/run.py", "--budget", "2048", "--episodes", "5", "--output", str(tmp_path / "out"),
                       home=rlops_home, cwd=tmp_path)
     assert "share of optimum" in out and "hindsight-optimum" in out and "100.0%" in out
+    assert re.search(r"Endpoint knapsack-\S+: (put it in|throw it away)", out)
 
 
 def test_cartpole_script(rlops_home, tmp_path):
@@ -61,7 +62,7 @@ def test_cartpole_script(rlops_home, tmp_path):
 def test_mountaincar_script(rlops_home, tmp_path):
     out = run_example("mountaincar/run.py", "--budget", "1000", "--patient", "--output", str(tmp_path / "out"),
                       home=rlops_home, cwd=tmp_path)
-    assert "mountaincar-dqn: final deterministic evaluation" in out
+    assert "mountaincar-dqn: final deterministic evaluation" in out and re.search(r"Endpoint \S+: action \d", out)
 
 
 def test_quickstart_script(rlops_home, tmp_path):
