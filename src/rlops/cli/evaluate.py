@@ -57,10 +57,10 @@ def evaluate(policies, env_id, env_args, with_baselines, episodes, seed, plot_pa
     from rlops.policies import FOR_ENVIRONMENT, PortablePolicy, load_policy
     from rlops.policies.evaluation import evaluate as run
 
-    references = [_resolve(p) for p in policies]
+    references = {name: _resolve(name) for name in policies}  # a job name becomes its model archive
     loaded = {}
     env_kwargs = dict(parse_setting(a) for a in env_args)
-    for reference in references:  # trained policies first: they may name the environment
+    for reference in references.values():  # trained policies first: they may name the environment
         if Path(reference).exists():
             policy = PortablePolicy.load(reference)
             env_id = env_id or policy.env_id
@@ -73,7 +73,7 @@ def evaluate(policies, env_id, env_args, with_baselines, episodes, seed, plot_pa
         raise UsageError("Give at least one POLICY, or --baselines.")
     compared = {}
     for name in names:
-        reference = _resolve(name)
+        reference = references.get(name, name)
         if reference not in loaded:
             click.echo(f"Preparing {name} (tuning a baseline plays training episodes)...", err=True)
         policy = loaded.get(reference) or load_policy(reference, env_id, env_kwargs)

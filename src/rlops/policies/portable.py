@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import tarfile
 import tempfile
 from pathlib import Path
@@ -39,18 +40,24 @@ def space_from_description(description: dict[str, Any]):
     raise PolicyError(f"Unknown space type {kind!r} in the policy manifest.")
 
 
-def unpack_model(path: Path) -> Path:
-    """The folder holding ``policy.json``: ``path`` itself, or a ``model.tar.gz`` unpacked."""
+def unpack_model(path: Path, into: Path | None = None) -> Path:
+    """The folder holding ``policy.json``: ``path`` itself, or a ``model.tar.gz`` unpacked.
+
+    With ``into``, the policy ends up in that folder either way (copied or unpacked there).
+    """
     path = Path(path)
     if path.is_dir():
         if (path / MANIFEST).is_file():
-            return path
+            if into is None:
+                return path
+            shutil.copytree(path, into, dirs_exist_ok=True)
+            return into
         if (path / "model.tar.gz").is_file():
-            return unpack_model(path / "model.tar.gz")
+            return unpack_model(path / "model.tar.gz", into)
         raise PolicyError(f"{path} holds no {MANIFEST}: it is not a portable policy (a model/ folder of an rlops "
                           "SB3 job, or its model.tar.gz).")
     if path.is_file() and path.name.endswith((".tar.gz", ".tgz", ".tar")):
-        target = Path(tempfile.mkdtemp(prefix="rlops-policy-"))
+        target = into or Path(tempfile.mkdtemp(prefix="rlops-policy-"))
         try:
             with tarfile.open(path) as archive:
                 archive.extractall(target, filter="data")

@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -48,18 +49,22 @@ class LocalEndpoints:
     def create(self, name: str, model: str, workers: int = 1, port: int | None = None, wait: bool = True) -> EndpointRecord:
         """Unpack and check the model, record the endpoint, start its server; with ``wait`` until it answers."""
         folder_root = rlops_home() / "endpoints" / name
-        source = resolve_uri(model, "model_data")
-        PortablePolicy(unpack_model(source))  # not a policy: refused before anything is recorded
-        if port is not None:
-            from rlops.serving.server import check_port
+        staging = Path(tempfile.mkdtemp(prefix="rlops-endpoint-"))
+        try:  # unpacked once, and checked: not a policy is refused before anything is recorded
+            PortablePolicy(unpack_model(resolve_uri(model, "model_data"), into=staging))
+            if port is not None:
+                from rlops.serving.server import check_port
 
-            check_port(HOST, port)
-        self.store.create(name, str(model), "", HOST, port or free_port(), workers, str(folder_root / "server.log"))
+                check_port(HOST, port)
+            self.store.create(name, str(model), "", HOST, port or free_port(), workers, str(folder_root / "server.log"))
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         try:
             folder_root.mkdir(parents=True, exist_ok=True)
             model_dir = folder_root / "model"
             shutil.rmtree(model_dir, ignore_errors=True)
-            shutil.copytree(unpack_model(source), model_dir)
+            shutil.move(staging, model_dir)
             self.store.update(name, model_dir=str(model_dir))
             self._start(name)
         except BaseException:

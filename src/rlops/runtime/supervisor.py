@@ -72,13 +72,14 @@ class Supervisor:
         self.pending: queue.SimpleQueue[MetricPoint] = queue.SimpleQueue()
         self.output_dir = Path(self.spec.output_path) / self.spec.name / "output"
         self.checkpoint_target = resolve_uri(self.spec.checkpoint_uri, "checkpoint_uri") if self.spec.checkpoint_uri else None
-        prefix = len(self.spec.hosts) > 1
+        self.several_hosts = len(self.spec.hosts) > 1  # log lines, failure reasons and folders name their host
+        self.site_packages: Path | None = None  # where requirements.txt was installed, if the job has one
         self.hosts = []
         for host in self.spec.hosts:
             layout = HostLayout(self.work_dir / "hosts" / host)
             self.hosts.append(Host(host, layout, layout.checkpoints(self.spec, host)))
-        self.prefix = prefix
         self.terminate_signal = threading.Event()
+        self.own_folders = {rlops_home(), self.work_dir.resolve()}
 
     # -- the job's life -------------------------------------------------------------------------
 
@@ -152,8 +153,7 @@ class Supervisor:
 
     def _ignore_own_folders(self, folder: str, names: list[str]) -> list[str]:
         """Skip rlops's own state when a source folder contains it (``RLOPS_HOME`` inside a project)."""
-        own = {rlops_home(), self.work_dir}
-        return [n for n in names if Path(folder, n).resolve() in own]
+        return [n for n in names if Path(folder, n).resolve() in self.own_folders]
 
     def install_requirements(self, requirements: Path) -> None:
         target = self.work_dir / "site-packages"
@@ -172,7 +172,7 @@ class Supervisor:
         for host in self.hosts:  # start every host before any reader thread (fork safety)
             env = {**os.environ, **spec.environment,
                    **job_environment(spec, host.name, host.layout, host.checkpoints), "PYTHONUNBUFFERED": "1"}
-            extra = [p for p in (getattr(self, "site_packages", None), host.layout.code) if p]
+            extra = [p for p in (self.site_packages, host.layout.code) if p]
             env["PYTHONPATH"] = os.pathsep.join([*map(str, extra), *filter(None, [env.get("PYTHONPATH")])])
             host.process = subprocess.Popen(
                 entry_command(spec, host.layout), cwd=host.layout.code, env=env, stdin=subprocess.DEVNULL,
@@ -219,7 +219,7 @@ class Supervisor:
         tail = list(host.tail)
         start = max((i for i, line in enumerate(tail) if line.startswith("Traceback")), default=max(0, len(tail) - 10))
         message = "".join(tail[start:]).strip()
-        where = f" on {host.name}" if self.prefix else ""
+        where = f" on {host.name}" if self.several_hosts else ""
         return f"AlgorithmError: ExecuteUserScriptError: exit code {host.process.returncode}{where}\n{message}".strip()
 
     def stop_hosts(self) -> None:
@@ -249,7 +249,7 @@ class Supervisor:
 
     def pump(self, stream: IO[bytes], host: str | None, tail: collections.deque, extract: bool = True) -> None:
         """Copy a process's output into the job log line by line, extracting metrics."""
-        prefix = f"{host} | ".encode() if host and self.prefix else b""
+        prefix = f"{host} | ".encode() if host and self.several_hosts else b""
         for raw in iter(stream.readline, b""):
             line = raw.decode("utf-8", errors="replace")
             tail.append(line)
@@ -280,7 +280,7 @@ class Supervisor:
             if self.checkpoint_target:
                 sync_tree(host.checkpoints, self.checkpoint_target)
             target = self.output_dir / "intermediate"
-            sync_tree(host.layout.output_intermediate, target / host.name if self.prefix else target)
+            sync_tree(host.layout.output_intermediate, target / host.name if self.several_hosts else target)
 
     def upload(self, keep_model: bool) -> dict[str, str]:
         self.sync()

@@ -34,9 +34,7 @@ from typing import Any
 from rlops.exceptions import RlopsError, UsageError
 from rlops.toolkits.sb3.coach_log import emit
 from rlops.toolkits.sb3.training import evaluate, train
-from rlops.toolkits.sb3.presets import (
-    COMMON_ALIASES, EVALUATION_KEYS, OVERRIDE_PREFIX, Preset, load_preset, load_raw,
-)
+from rlops.toolkits.sb3.presets import COMMON_ALIASES, EVALUATION_KEYS, Preset, is_override, load_preset, load_raw
 
 
 
@@ -129,16 +127,14 @@ class SB3Launcher:
         if not name:
             raise UsageError("No preset: pass the hyperparameter 'preset' (e.g. cartpole-ppo; `rlops presets list` "
                              "shows them) or return one from default_preset_name().")
+        data = load_raw(name, [self.context.code_dir])
         overrides: dict[str, Any] = {}
         for key, value in hps.items():
-            if key.startswith(OVERRIDE_PREFIX) or key in COMMON_ALIASES or self._is_alias(key, name):
+            if is_override(key, data):
                 overrides[key] = value
             else:
                 overrides.update(self.map_hyperparameter(key, value))
-        return load_preset(name, overrides, search=[self.context.code_dir]), evaluation
-
-    def _is_alias(self, key: str, name: str) -> bool:
-        return key in (load_raw(name, [self.context.code_dir]).get("aliases") or {})
+        return load_preset(name, overrides, data=data), evaluation
 
     def run(self) -> None:
         hps = self.context.hyperparameters

@@ -138,9 +138,13 @@ def load_raw(name: str, search: list[Path] = ()) -> dict[str, Any]:
     return data
 
 
-def load_preset(name: str, overrides: dict[str, Any] | None = None, search: list[Path] = ()) -> Preset:
-    """Load, override and validate a preset. ``overrides`` maps dotted paths or aliases to values."""
-    data = load_raw(name, search)
+def load_preset(name: str, overrides: dict[str, Any] | None = None, search: list[Path] = (),
+                data: dict[str, Any] | None = None) -> Preset:
+    """Load, override and validate a preset. ``overrides`` maps dotted paths or aliases to values.
+
+    ``data`` is the preset's YAML when the caller has already read it.
+    """
+    data = copy.deepcopy(data) if data is not None else load_raw(name, search)
     for key, value in (overrides or {}).items():
         set_path(data, resolve_alias(key, data), value)
     return validate(data)
@@ -149,15 +153,25 @@ def load_preset(name: str, overrides: dict[str, Any] | None = None, search: list
 # -- overrides --------------------------------------------------------------------------------
 
 
+def aliases(data: dict[str, Any]) -> dict[str, str]:
+    """The short names a preset's overrides may use: the common ones and the preset's own."""
+    return {**COMMON_ALIASES, **(data.get("aliases") or {})}
+
+
+def is_override(key: str, data: dict[str, Any]) -> bool:
+    """Whether a job hyperparameter overrides a field of the preset ``data`` (``rl.*`` or an alias)."""
+    return key.startswith(OVERRIDE_PREFIX) or key in aliases(data)
+
+
 def resolve_alias(key: str, data: dict[str, Any]) -> str:
     """``rl.a.b`` becomes ``a.b``; an alias becomes its path."""
     if key.startswith(OVERRIDE_PREFIX):
         return key[len(OVERRIDE_PREFIX):]
-    aliases = {**COMMON_ALIASES, **(data.get("aliases") or {})}
-    if key in aliases:
-        return aliases[key]
+    known = aliases(data)
+    if key in known:
+        return known[key]
     raise UsageError(f"{key!r} is neither a preset override (rl.<dotted.path>) nor an alias of this preset. "
-                     f"Aliases: {', '.join(sorted(aliases))}.{did_you_mean(key, aliases)}")
+                     f"Aliases: {', '.join(sorted(known))}.{did_you_mean(key, known)}")
 
 
 def set_path(data: dict[str, Any], path: str, value: Any) -> None:
