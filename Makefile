@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
+BENCH ?= job_overhead
 
 .PHONY: demo test lint bench clean
 
@@ -21,8 +23,13 @@ test: $(STAMP)
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
 
-bench: $(STAMP)
-	$(PY) benchmarks/job_overhead.py
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install -q -c constraints.txt -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+# One benchmark (BENCH=job_overhead, toolkit_overhead, endpoint, time_to_target) with its peers installed.
+bench: $(BENCH_STAMP)
+	$(PY) benchmarks/$(BENCH).py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

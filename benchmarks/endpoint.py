@@ -7,7 +7,8 @@ carrying 10,000 observations.
 
     python benchmarks/endpoint.py [--workers 2] [--seconds 5]
 
-Needs ``wrk`` (``apt-get install wrk``). Targets (issue 5, on 2 cores): against the FastAPI + SB3
+Needs FastAPI (the ``rlops[bench]`` extra, which ``make bench`` installs) and ``wrk``
+(``apt-get install wrk``). Targets (issue 5, on 2 cores): against the FastAPI + SB3
 server at least 3x the requests per second and at most half the p50 latency; p50 <= 0.5 ms at
 concurrency 1, >= 5,000 requests/s at concurrency 16, 10,000 observations in <= 20 ms.
 """
@@ -19,7 +20,6 @@ import http.client
 import json
 import os
 import re
-import shutil
 import socket
 import statistics
 import subprocess
@@ -27,6 +27,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from requirements import require
 
 PEER = '''
 import os
@@ -110,25 +112,22 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="server processes for each server (default 2)")
     parser.add_argument("--seconds", type=int, default=5, help="wrk duration per concurrency level")
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        sys.exit("This benchmark needs wrk: apt-get install wrk")
+    require(modules=("fastapi", "uvicorn"), programs={"wrk": "apt-get install wrk"})
 
     work = Path(tempfile.mkdtemp(prefix="rlops-endpoint-bench-"))
     os.environ["RLOPS_HOME"] = str(work / "home")
     from rlops.model import Model
     from rlops.rl import RLEstimator, RLToolkit
+    from rlops.storage import resolve_uri, unpack
 
     estimator = RLEstimator(toolkit=RLToolkit.SB3, output_path=str(work / "out"),
                             hyperparameters={"preset": "cartpole-ppo", "rl.schedule.training_steps": 2048,
                                              "rl.schedule.evaluation_episodes": 1})
     estimator.fit(logs=False)
-    model_dir = work / "model"
-    shutil.unpack_archive(estimator.model_data.removeprefix("file://"), model_dir)
+    model_dir = unpack(resolve_uri(estimator.model_data), work / "model")
 
     predictor = Model(estimator.model_data).deploy(initial_instance_count=args.workers, endpoint_name="bench")
-    from rlops.runtime.endpoints import LocalEndpoints
-
-    rlops_port = LocalEndpoints().describe("bench").port
+    rlops_port = predictor.sagemaker_session.service.endpoints.describe("bench").port
     peer_port = free_port()
     (work / "peer.py").write_text(PEER)
     peer = subprocess.Popen([sys.executable, "-m", "uvicorn", "peer:app", "--port", str(peer_port), "--workers",

@@ -22,7 +22,7 @@ from pathlib import Path
 from rlops.policies import FOR_ENVIRONMENT, load_policy
 from rlops.policies.evaluation import evaluate
 from rlops.rl import RLEstimator, RLToolkit
-from rlops.store import JobStore
+from rlops.session import Session
 from rlops.toolkits.sb3.presets import builtin_names, load_preset
 
 SUMMARY = re.compile(r"^(\S+ \S+ )?Evaluation summary> .*mean return=(\S+), .*training steps=(\d+)")
@@ -67,7 +67,8 @@ def main() -> None:
                                                  "rl.schedule.keep_best": False})
         print(f"{name}: training {budget} steps, evaluating every {every} ...", flush=True)
         estimator.fit(logs=False)
-        record = JobStore().get(estimator.latest_training_job.name)
+        jobs = Session().service.jobs
+        record = jobs.describe(estimator.latest_training_job.name)
         started = next(t["start_time"] for t in record.transitions if t["status"] == "Training")
         reached = None
         for line in Path(record.log_path).read_text().splitlines():
@@ -75,7 +76,7 @@ def main() -> None:
             if match and float(match.group(2)) >= target:
                 reached = int(match.group(3))
                 break
-        points = JobStore().metrics(record.name, ["reward-evaluation"])
+        points = jobs.metrics(record.name, ["reward-evaluation"])
         hit = next((p for p in points if p.value >= target), None)
         wall = f"{hit.timestamp - started:.0f}" if hit else "-"
         final = points[-1].value if points else float("nan")

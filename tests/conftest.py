@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -18,7 +19,33 @@ def rlops_home(tmp_path, monkeypatch):
     monkeypatch.setenv("RLOPS_HOME", str(home))
     monkeypatch.delenv("RLOPS_DATABASE_URL", raising=False)
     yield home
+    _kill_what_is_left(home)
     dispose_engines()
+
+
+def _kill_what_is_left(home: Path) -> None:
+    """Jobs and servers outlive their caller by design; a test that failed or timed out must not leave
+    them running (they would slow every test after it)."""
+    if not (home / "rlops.db").exists():
+        return
+    import signal
+
+    import psutil
+
+    from rlops.exceptions import StoreError
+    from rlops.store import EndpointStore, JobStore
+
+    try:
+        pids = [(j.supervisor_pid, j.supervisor_started) for j in JobStore().list() if not j.is_terminal]
+        pids += [(e.pid, e.pid_started) for e in EndpointStore().list()]
+    except StoreError:  # a test left the store unreadable on purpose (an old schema): it started nothing
+        return
+    for pid, started in pids:
+        try:
+            if pid and abs(psutil.Process(pid).create_time() - (started or 0)) < 1.0:
+                os.killpg(pid, signal.SIGKILL)  # its own process group: the server's workers go too
+        except (psutil.Error, ProcessLookupError, PermissionError):
+            pass
 
 
 @pytest.fixture

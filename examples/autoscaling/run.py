@@ -68,7 +68,7 @@ final = {m["MetricName"]: m["Value"] for m in evaluator.latest_training_job.desc
 print(f"Evaluation job {evaluator.latest_training_job.name}: return {final['reward-evaluation']:.0f}")
 
 # 6. Compare with the baselines on the same held-out seeds (the baselines tune on seeds 0-2).
-policies = {"PPO (rlops)": PortablePolicy.load(estimator.model_data.removeprefix("file://"))}
+policies = {"PPO (rlops)": PortablePolicy.load(estimator.model_data)}
 for name in ("target-tracking", "static-fleet"):
     baseline = load_policy(name, "rlops/AutoScaling-v0", env_kwargs)  # tuned on training seeds 0-2
     policies[baseline.describe()] = baseline

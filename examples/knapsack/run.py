@@ -35,7 +35,7 @@ evaluator = RLEstimator(toolkit=RLToolkit.SB3, output_path=str(output / "jobs"),
 evaluator.fit({"checkpoint": str(output / "checkpoints")}, logs=False)
 
 env_id = "rlops/Knapsack-v0"
-policies = {"MaskablePPO (rlops)": PortablePolicy.load(estimator.model_data.removeprefix("file://"))}
+policies = {"MaskablePPO (rlops)": PortablePolicy.load(estimator.model_data)}
 for baseline in ("threshold", "hindsight-optimum"):
     policy = load_policy(baseline, env_id)
     policies[policy.describe()] = policy

@@ -29,7 +29,8 @@ class TrainingJobAnalytics:
         self._metric_names = list(metric_names) if metric_names is not None else None
         self._session = sagemaker_session or Session()
         self._period = period
-        self._session.store.get(training_job_name)  # fail early for a job that does not exist
+        self._jobs = self._session.service.jobs
+        self._jobs.describe(training_job_name)  # fail early for a job that does not exist
         self._dataframe: pd.DataFrame | None = None
 
     def __repr__(self) -> str:
@@ -45,9 +46,8 @@ class TrainingJobAnalytics:
         """
         if self._dataframe is not None and not force_refresh:
             return self._dataframe
-        store = self._session.store
-        finished = store.get(self.name).is_terminal
-        points = store.metrics(self.name, self._metric_names)
+        finished = self._jobs.describe(self.name).is_terminal
+        points = self._jobs.metrics(self.name, self._metric_names)
         frame = pd.DataFrame([(p.timestamp, p.name, p.value) for p in points], columns=COLUMNS)
         if not frame.empty:
             frame["timestamp"] = frame["timestamp"] - frame["timestamp"].min()

@@ -7,7 +7,6 @@ Every check runs before anything is written, so bad input leaves nothing behind.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import sys
@@ -15,16 +14,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rlops.exceptions import AlreadyExists, InvalidHyperparameter, InvalidJobName, UsageError, did_you_mean
+from rlops.contract import encode_hyperparameters, reserved_hyperparameters, unique_name, validate_name
+from rlops.exceptions import AlreadyExists, UsageError, did_you_mean
 from rlops.inputs import TrainingInput
 from rlops.runtime.metrics import compile_definitions
 from rlops.runtime.spec import Channel, JobSpec
-from rlops.runtime.storage import resolve_uri
 from rlops.session import Session
+from rlops.storage import resolve_uri
 from rlops.training_job import TrainingJob, stream_logs
 
-JOB_NAME_RE = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-MAX_JOB_NAME = 63
 V1_ALIASES = {
     "train_instance_type": "instance_type",
     "train_instance_count": "instance_count",
@@ -45,45 +43,6 @@ ACCEPTED_UNUSED = {
     "disable_output_compression", "max_wait_time",
 }
 LOCAL_INSTANCE_TYPES = ("local", "local_gpu")
-
-
-def validate_job_name(name: str) -> str:
-    if not isinstance(name, str) or not JOB_NAME_RE.match(name):
-        raise InvalidJobName(
-            f"Invalid job name {name!r}: a job name is 1 to 63 letters, digits and hyphens, starting and "
-            "ending with a letter or digit (SageMaker's rule ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$)."
-        )
-    return name
-
-
-def unique_job_name(base: str) -> str:
-    """``<base>-<yyyy-mm-dd-hh-mm-ss-mmm>``, as SageMaker names jobs."""
-    now = time.time()
-    stamp = time.strftime("%Y-%m-%d-%H-%M-%S", time.localtime(now)) + f"-{int(now * 1000) % 1000:03d}"
-    base = re.sub(r"[^a-zA-Z0-9-]+", "-", base).strip("-") or "rlops"
-    return f"{base[:MAX_JOB_NAME - len(stamp) - 1].rstrip('-')}-{stamp}"
-
-
-def encode_hyperparameters(hyperparameters: dict[str, Any] | None) -> dict[str, str]:
-    """JSON-encode each value as the SDK sends it, refusing what a job could not receive."""
-    encoded = {}
-    for key, value in (hyperparameters or {}).items():
-        if not isinstance(key, str) or not key:
-            raise InvalidHyperparameter(f"Hyperparameter names are non-empty strings; got {key!r}.")
-        dunder = [part for part in key.split(".") if part.startswith("__")]
-        if dunder:
-            raise InvalidHyperparameter(
-                f"Hyperparameter {key!r} reaches the name {dunder[0]!r}; a dotted path may not pass through a "
-                "name starting with '__' (it could reach Python internals)."
-            )
-        try:
-            encoded[key] = json.dumps(value)
-        except (TypeError, ValueError) as exc:
-            raise InvalidHyperparameter(
-                f"Hyperparameter {key!r} = {value!r} ({type(value).__name__}) is not JSON-serialisable: {exc}. "
-                "Accepted: str, int, float, bool, None, and lists and dicts of them."
-            ) from None
-    return encoded
 
 
 def resolve_python(image_uri: str | None) -> str:
@@ -168,7 +127,7 @@ class Framework:
         if not isinstance(self.max_run, (int, float)) or isinstance(self.max_run, bool) or self.max_run <= 0:
             raise UsageError(f"max_run must be a positive number of seconds; got {self.max_run!r}.")
         if self.base_job_name is not None:
-            validate_job_name(self.base_job_name)
+            validate_name(self.base_job_name)
         encode_hyperparameters(self._hyperparameters)
         if self.metric_definitions is not None:
             compile_definitions(self.metric_definitions)
@@ -205,16 +164,13 @@ class Framework:
 
     # -- hyperparameters ----------------------------------------------------------------------
 
+    _estimator_name: str | None = None  # sent as ``sagemaker_estimator`` when set
+
     def hyperparameters(self) -> dict[str, str]:
         """The hyperparameters as sent to the job: JSON-encoded, with the reserved ``sagemaker_*`` keys."""
-        encoded = encode_hyperparameters(self._hyperparameters)
-        encoded.update({
-            "sagemaker_program": json.dumps(self._code_location()[1]),
-            "sagemaker_container_log_level": json.dumps(20),
-            "sagemaker_job_name": json.dumps(self._current_job_name),
-            "sagemaker_region": json.dumps("local"),
-        })
-        return encoded
+        return {**encode_hyperparameters(self._hyperparameters),
+                **reserved_hyperparameters(self._code_location()[1], self._current_job_name,
+                                           estimator=self._estimator_name)}
 
     def set_hyperparameters(self, **kwargs: Any) -> None:
         encode_hyperparameters(kwargs)
@@ -251,8 +207,8 @@ class Framework:
     def _job_spec(self, inputs: Any, job_name: str | None) -> JobSpec:
         source, entry = self._code_location()
         if job_name is not None:
-            validate_job_name(job_name)
-        name = job_name or unique_job_name(self.base_job_name or self._default_base_name)
+            validate_name(job_name)
+        name = job_name or unique_name(self.base_job_name or self._default_base_name)
         self._current_job_name = name
         output = resolve_uri(self.output_path, "output_path") if self.output_path else Path(self.sagemaker_session.default_bucket())
         return JobSpec(
@@ -280,17 +236,17 @@ class Framework:
         >>> estimator.latest_training_job.describe()["TrainingJobStatus"]   # doctest: +SKIP
         'InProgress'
         """
-        backend = self.sagemaker_session.backend
+        jobs = self.sagemaker_session.service.jobs
         for attempt in range(5):
             spec = self._job_spec(inputs, job_name)
             try:
-                backend.submit(spec)
+                jobs.create(spec)
                 break
             except AlreadyExists:
                 if job_name is not None or attempt == 4:
                     raise
                 time.sleep(0.002)  # a generated name collided with a job started in the same millisecond
-        self.latest_training_job = TrainingJob(backend, spec.name)
+        self.latest_training_job = TrainingJob(self.sagemaker_session, spec.name)
         if wait:
             self.latest_training_job.wait(logs=logs)
 
@@ -298,10 +254,10 @@ class Framework:
     def attach(cls, training_job_name: str, sagemaker_session: Session | None = None, model_channel_name: str = "model"):
         """Rebuild the estimator of an existing job, from any process; blocks while the job runs."""
         session = sagemaker_session or Session()
-        job = session.backend.describe(training_job_name)
+        job = session.service.jobs.describe(training_job_name)
         estimator = cls._from_spec(JobSpec.from_dict(job.spec), session)
         estimator._current_job_name = job.name
-        estimator.latest_training_job = TrainingJob(session.backend, job.name)
+        estimator.latest_training_job = TrainingJob(session, job.name)
         if not job.is_terminal:
             estimator.latest_training_job.wait(logs=True)
         return estimator
@@ -336,17 +292,12 @@ class Framework:
 
     @property
     def model_data(self) -> str:
-        """URI of the job's ``model.tar.gz``."""
-        job = self._require_job()
-        record = job.backend.describe(job.job_name)
-        if record.model_artifacts:
-            return record.model_artifacts
-        return (Path(JobSpec.from_dict(record.spec).output_path) / job.job_name / "output" / "model.tar.gz").as_uri()
+        """URI of the job's ``model.tar.gz`` (where it will be, while the job runs)."""
+        return self.sagemaker_session.service.jobs.locations(self._require_job().job_name).model_data
 
     def logs(self) -> None:
         """Print the job's log (following it while the job runs)."""
-        job = self._require_job()
-        stream_logs(job.backend, job.job_name, follow=True)
+        stream_logs(self.sagemaker_session.service, self._require_job().job_name, follow=True)
 
     def create_model(self, **kwargs: Any):
         """A :class:`rlops.model.Model` of the job's ``model.tar.gz``."""
@@ -369,7 +320,8 @@ class Framework:
         """A :class:`rlops.transformer.Transformer` for batch inference with the job's policy."""
         from rlops.transformer import Transformer
 
-        return Transformer(self.model_data, instance_count, instance_type, output_path, **kwargs)
+        return Transformer(self.model_data, instance_count, instance_type, output_path,
+                           sagemaker_session=self.sagemaker_session, **kwargs)
 
     @property
     def training_job_analytics(self):

@@ -11,6 +11,8 @@ Every error is an :class:`RlopsError`; the CLI turns each into a message and an 
     ├── AlreadyExists               exit 1   a name already in use
     ├── StoreError                  exit 1   the job store cannot be used as it is
     │   └── SchemaOutOfDate                  names the command that upgrades it
+    ├── EndpointFailed              exit 1   an endpoint's server did not start or does not answer
+    ├── PredictionError             exit 1   an endpoint refused a request (4xx) or failed (5xx)
     └── UnexpectedStatusException   exit 1   a job ended other than ``Completed``
 
 ``UnexpectedStatusException`` keeps SageMaker's name and import path
@@ -20,7 +22,7 @@ Every error is an :class:`RlopsError`; the CLI turns each into a message and an 
 from __future__ import annotations
 
 import difflib
-from typing import Iterable
+from typing import Any, Iterable
 
 
 class RlopsError(Exception):
@@ -61,6 +63,20 @@ class StoreError(RlopsError):
 
 class SchemaOutOfDate(StoreError):
     pass
+
+
+class EndpointFailed(RlopsError):
+    pass
+
+
+class PredictionError(RlopsError):
+    """The endpoint refused the request (4xx) or failed (5xx); carries its status and JSON error."""
+
+    def __init__(self, status: int, body: Any):
+        message = body.get("error") if isinstance(body, dict) else body
+        expected = body.get("expected") if isinstance(body, dict) else None
+        super().__init__(f"The endpoint answered {status}: {message}" + (f" (expected: {expected})" if expected else ""))
+        self.status, self.body = status, body
 
 
 class UnexpectedStatusException(RlopsError):

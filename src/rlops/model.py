@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from rlops.estimator import validate_job_name
+from rlops.contract import unique_name, validate_name
+from rlops.exceptions import UsageError
 from rlops.predictor import Predictor
 from rlops.session import Session
 
@@ -26,13 +26,9 @@ class Model:
     def deploy(self, initial_instance_count: int = 1, instance_type: str = "local", endpoint_name: str | None = None,
                wait: bool = True, **_ignored: Any) -> Predictor:
         """Start an endpoint serving this model on 127.0.0.1; ``initial_instance_count`` workers share its port."""
-        from rlops.exceptions import UsageError
-        from rlops.runtime.endpoints import LocalEndpoints
-
         if not isinstance(initial_instance_count, int) or initial_instance_count < 1:
             raise UsageError(f"initial_instance_count must be a positive integer; got {initial_instance_count!r}.")
-        name = validate_job_name(endpoint_name) if endpoint_name else (
-            f"{(self.name or 'rlops-endpoint')[:38]}-{time.strftime('%Y-%m-%d-%H-%M-%S')}-{int(time.time() * 1000) % 1000:03d}")
-        LocalEndpoints().create(name, self.model_data, workers=initial_instance_count, wait=wait)
+        name = validate_name(endpoint_name, "endpoint") if endpoint_name else unique_name(self.name or "rlops-endpoint")
+        self.sagemaker_session.service.endpoints.create(name, self.model_data, workers=initial_instance_count, wait=wait)
         self.endpoint_name = name
         return Predictor(name, self.sagemaker_session)

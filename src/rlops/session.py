@@ -1,21 +1,25 @@
 """``rlops.Session``: what SageMaker's session was to an estimator, for a local job store.
 
 SageMaker sessions wrapped AWS clients and a default S3 bucket. Here a session names the job
-store (``RLOPS_HOME`` or ``RLOPS_DATABASE_URL``) and the default output folder, and owns the
-backend that runs jobs.
+store (``RLOPS_HOME``, ``RLOPS_DATABASE_URL`` or ``database_url``) and the default output
+folder, and owns the one runtime service (:mod:`rlops.runtime.service`) through which
+estimators, models, predictors, analytics and the CLI reach jobs and endpoints.
 """
 
 from __future__ import annotations
 
-from rlops.runtime.local import LocalBackend
+from typing import TYPE_CHECKING
+
 from rlops.settings import default_output_path
-from rlops.store import JobStore
+
+if TYPE_CHECKING:
+    from rlops.runtime.service import RuntimeService
 
 LOCAL_ROLE = "arn:rlops:iam::local:role/rlops-local-placeholder"
 
 
 class Session:
-    """The job store and backend an estimator uses; ``Session()`` takes them from the environment.
+    """The runtime service an estimator uses; ``Session()`` takes its store from the environment.
 
     >>> import rlops
     >>> session = rlops.Session()              # doctest: +SKIP
@@ -26,19 +30,18 @@ class Session:
     local_mode = True
     boto_region_name = "local"
 
-    def __init__(self, database_url: str | None = None, **_ignored):
+    def __init__(self, database_url: str | None = None, service: RuntimeService | None = None, **_ignored):
         self._database_url = database_url
-        self._backend: LocalBackend | None = None
+        self._service = service
 
     @property
-    def backend(self) -> LocalBackend:
-        if self._backend is None:  # opened on first use, so constructing a session costs nothing
-            self._backend = LocalBackend(JobStore(self._database_url))
-        return self._backend
+    def service(self) -> RuntimeService:
+        """The runtime service every operation of this session goes through (opened on first use)."""
+        if self._service is None:  # constructing a session costs nothing
+            from rlops.runtime.local import LocalRuntime
 
-    @property
-    def store(self) -> JobStore:
-        return self.backend.store
+            self._service = LocalRuntime(self._database_url)
+        return self._service
 
     def default_bucket(self) -> str:
         """The folder where jobs without an ``output_path`` put their artifacts."""

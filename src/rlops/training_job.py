@@ -1,6 +1,6 @@
 """A handle on one training job: ``estimator.latest_training_job`` (``describe``, ``wait``, ``stop``).
 
-This is where the store's records are spelled the SageMaker way (``DescribeTrainingJob`` keys).
+This is where the runtime service's records are spelled the SageMaker way (``DescribeTrainingJob`` keys).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from rlops.exceptions import UnexpectedStatusException
-from rlops.runtime.local import LocalBackend
+from rlops.records import JobRecord, JobStatus, MetricPoint
 from rlops.runtime.spec import JobSpec
-from rlops.store import COMPLETED, STOPPED, JobRecord, JobStore
+from rlops.session import Session
 
 log = logging.getLogger("rlops")
 
@@ -22,7 +22,7 @@ def _time(value: float | None) -> datetime | None:
     return datetime.fromtimestamp(value, tz=timezone.utc) if value is not None else None
 
 
-def describe_job(job: JobRecord, store: JobStore) -> dict[str, Any]:
+def describe_job(job: JobRecord, final_metrics: list[MetricPoint]) -> dict[str, Any]:
     """A job as ``DescribeTrainingJob`` shows it."""
     spec = JobSpec.from_dict(job.spec)
     transitions = []
@@ -60,7 +60,7 @@ def describe_job(job: JobRecord, store: JobStore) -> dict[str, Any]:
         "TrainingEndTime": _time(job.ended_at),
         "LastModifiedTime": _time(job.ended_at or job.heartbeat_at or job.created_at),
         "FinalMetricDataList": [
-            {"MetricName": p.name, "Value": p.value, "Timestamp": _time(p.timestamp)} for p in store.final_metrics(job.name)
+            {"MetricName": p.name, "Value": p.value, "Timestamp": _time(p.timestamp)} for p in final_metrics
         ],
         "Environment": dict(spec.environment),
         "rlops": {"WorkDir": job.work_dir, "LogPath": job.log_path, "SupervisorPid": job.supervisor_pid},
@@ -79,45 +79,56 @@ def describe_job(job: JobRecord, store: JobStore) -> dict[str, Any]:
 
 def check_status(job: JobRecord) -> None:
     """Raise for a job that did not complete; warn for one that was stopped (as SageMaker does)."""
-    if job.status == STOPPED:
+    if job.status == JobStatus.STOPPED:
         reason = f": {job.failure_reason}" if job.failure_reason else ""
         log.warning("Training job %s was stopped (%s)%s", job.name, job.secondary_status, reason)
-    elif job.status != COMPLETED:
+    elif job.status != JobStatus.COMPLETED:
         reason = job.failure_reason or "(No reason provided)"
         raise UnexpectedStatusException(
             f"Error for Training job {job.name}: {job.status}. Reason: {reason}",
-            allowed_statuses=[COMPLETED, STOPPED], actual_status=job.status,
+            allowed_statuses=[JobStatus.COMPLETED.value, JobStatus.STOPPED.value], actual_status=job.status.value,
         )
 
 
 class TrainingJob:
     """``estimator.latest_training_job``: ``describe()``, ``wait()``, ``stop()``."""
 
-    def __init__(self, backend: LocalBackend, job_name: str):
-        self.backend = backend
+    def __init__(self, sagemaker_session: Session, job_name: str):
+        self.sagemaker_session = sagemaker_session
         self.job_name = job_name
 
     name = property(lambda self: self.job_name)
 
+    @property
+    def _jobs(self):
+        return self.sagemaker_session.service.jobs
+
     def describe(self) -> dict[str, Any]:
-        return describe_job(self.backend.describe(self.job_name), self.backend.store)
+        return describe(self.sagemaker_session, self.job_name)
 
     def wait(self, logs: Any = "All") -> None:
         """Block until the job ends (streaming its log unless ``logs`` is off); raise if it failed."""
         if logs and logs != "None":
-            stream_logs(self.backend, self.job_name, follow=True)
-        check_status(self.backend.wait(self.job_name))
+            stream_logs(self.sagemaker_session.service, self.job_name, follow=True)
+        check_status(self._jobs.wait(self.job_name))
 
     def stop(self) -> None:
         """Ask the job to stop; returns at once (``wait()`` to see it end)."""
-        self.backend.stop(self.job_name)
+        self._jobs.stop(self.job_name)
 
     def __repr__(self) -> str:
         return f"TrainingJob({self.job_name!r})"
 
 
-def stream_logs(backend: LocalBackend, job_name: str, follow: bool = True, out=None) -> None:
+def describe(session: Session, job_name: str) -> dict[str, Any]:
+    """``DescribeTrainingJob`` for a job, through the session's service."""
+    jobs = session.service.jobs
+    return describe_job(jobs.describe(job_name), jobs.final_metrics(job_name))
+
+
+def stream_logs(service, job_name: str, follow: bool = True, out=None) -> None:
+    """Copy a job's log to ``out`` (stdout), following it while the job runs."""
     out = out or sys.stdout
-    for chunk in backend.logs(job_name, follow=follow):
+    for chunk in service.jobs.logs(job_name, follow=follow):
         out.write(chunk)
         out.flush()

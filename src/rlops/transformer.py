@@ -13,23 +13,23 @@ from pathlib import Path
 from typing import Any
 
 from rlops.exceptions import UsageError
-from rlops.runtime.storage import resolve_uri
+from rlops.session import Session
+from rlops.storage import resolve_uri
 
 
 class Transformer:
     """Answers every observation of a file (JSON lines or CSV) into ``<output_path>/<file>.out``, in order."""
 
     def __init__(self, model_data: str, instance_count: int = 1, instance_type: str = "local",
-                 output_path: str | None = None, **_ignored: Any):
+                 output_path: str | None = None, sagemaker_session: Session | None = None, **_ignored: Any):
         self.model_data = model_data
+        self.sagemaker_session = sagemaker_session or Session()
         self.output_path = output_path
         self.output_files: list[str] = []
 
     def transform(self, data: str, content_type: str | None = None, split_type: str | None = "Line",
                   join_source: str | None = None, wait: bool = True, **_ignored: Any) -> None:
         """``data``: a file, a ``file://`` URI, or a folder (every ``.jsonl``/``.json``/``.csv`` file in it)."""
-        from rlops.serving.batch import transform_file
-
         if join_source not in (None, "None", "Input"):
             raise UsageError(f"join_source must be None or 'Input'; got {join_source!r}.")
         source = resolve_uri(data, "transform input")
@@ -37,9 +37,9 @@ class Transformer:
         if not files or not all(f.is_file() for f in files):
             raise UsageError(f"No input to transform at {data!r}: give a .jsonl or .csv file, or a folder of them.")
         target = resolve_uri(self.output_path, "output_path") if self.output_path else files[0].parent
-        model = resolve_uri(self.model_data, "model_data")
+        service = self.sagemaker_session.service
         self.output_files = []
         for file in files:
             out = Path(target) / f"{file.name}.out"
-            transform_file(str(model), file, out, join_source == "Input")
+            service.transform(self.model_data, file, out, join_source == "Input")
             self.output_files.append(str(out))

@@ -29,6 +29,7 @@ def test_help_explains_the_tool(runner):
     assert "--follow" in runner.invoke(cli, ["jobs", "logs", "--help"]).output
 
 
+@pytest.mark.slow
 def test_list_table_and_json(runner, finished_job):
     table = runner.invoke(cli, ["jobs", "list"])
     assert table.exit_code == 0
@@ -40,6 +41,7 @@ def test_list_table_and_json(runner, finished_job):
     assert json.loads(runner.invoke(cli, ["jobs", "list", "--status", "Failed", "--json"]).output) == []
 
 
+@pytest.mark.slow
 def test_describe(runner, finished_job):
     text = runner.invoke(cli, ["jobs", "describe", "cli-job"]).output
     assert "Completed (Completed)" in text and "reward-training" in text and "Uploading" in text
@@ -50,6 +52,7 @@ def test_describe(runner, finished_job):
         "Starting", "Downloading", "Training", "Uploading", "Completed"]
 
 
+@pytest.mark.slow
 def test_logs_and_metrics(runner, finished_job):
     logs = runner.invoke(cli, ["jobs", "logs", "cli-job"]).output
     assert "Training> Name=main_level/agent" in logs and "finished" in logs
@@ -62,6 +65,7 @@ def test_logs_and_metrics(runner, finished_job):
     assert every.splitlines()[0].split() == ["SECONDS", "METRIC", "VALUE", "HOST"]
 
 
+@pytest.mark.slow
 def test_logs_follow_until_the_end(runner, estimator_factory):
     estimator = estimator_factory("long_run.py", hyperparameters={"steps": 20, "step-seconds": 0.02})
     estimator.fit(wait=False)
@@ -69,6 +73,7 @@ def test_logs_follow_until_the_end(runner, estimator_factory):
     assert "step 19" in result.output and result.output.rstrip().endswith("Completed - Training job completed")
 
 
+@pytest.mark.slow
 def test_stop_a_finished_job_and_unknown_job(runner, finished_job):
     assert "already ended: Completed" in runner.invoke(cli, ["jobs", "stop", "cli-job"]).output
     missing = runner.invoke(cli, ["jobs", "describe", "ghost"])
@@ -80,3 +85,14 @@ def test_db_upgrade(runner):
 
     result = runner.invoke(cli, ["db", "upgrade"])
     assert result.exit_code == 0 and f"upgraded empty -> {HEAD_REVISION}" in result.output
+
+
+@pytest.mark.slow
+def test_python_dash_m_rlops_is_the_same_command():
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "rlops", "jobs", "list"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and "No training jobs yet" in proc.stdout
+    assert "Usage: rlops" in subprocess.run([sys.executable, "-m", "rlops", "--help"], capture_output=True,
+                                            text=True, timeout=120).stdout

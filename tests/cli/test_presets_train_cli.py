@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from rlops.cli.main import cli
@@ -22,6 +23,7 @@ def test_presets_list_and_show():
     assert missing.exit_code == 2 and "Did you mean 'cartpole-ppo'" in missing.output
 
 
+@pytest.mark.slow
 def test_train_with_overrides_keeps_types(tmp_path):
     runner = CliRunner()
     result = runner.invoke(cli, [

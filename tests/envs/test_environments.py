@@ -58,6 +58,7 @@ def _hold(env_id="rlops/AutoScaling-v0", episodes=20, **config):
     return np.array(returns), np.array(loads), infos, steps
 
 
+@pytest.mark.slow
 def test_autoscaling_original_dynamics_match_the_reference_points():
     # SPEC section 5: 50 machines doing nothing ~ +17,900 per episode; mean load ~ 4,770 tpm
     returns, loads, infos, steps = _hold(original=True)

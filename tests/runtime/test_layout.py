@@ -6,8 +6,8 @@ import pytest
 
 from rlops.exceptions import UsageError
 from rlops.runtime.layout import entry_args
-from rlops.runtime.spec import decode_hyperparameter
-from rlops.runtime.storage import resolve_uri
+from rlops.contract import decode_hyperparameter
+from rlops.storage import resolve_uri
 
 
 def test_entry_args_sorted_with_short_and_long_flags():

@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 from rlops.inputs import TrainingInput
+from rlops.storage import resolve_uri
+
+pytestmark = pytest.mark.slow  # every test here starts job or server processes
 
 SM_VARIABLES = {
     "SM_MODEL_DIR", "SM_OUTPUT_DIR", "SM_OUTPUT_DATA_DIR", "SM_OUTPUT_INTERMEDIATE_DIR", "SM_INPUT_DIR",
@@ -25,7 +28,7 @@ HYPERPARAMETERS = {
 
 
 def read_model(estimator) -> dict[str, str]:
-    path = Path(estimator.model_data.removeprefix("file://"))
+    path = resolve_uri(estimator.model_data)
     with tarfile.open(path) as archive:
         return {m.name: archive.extractfile(m).read().decode() for m in archive.getmembers() if m.isfile()}
 
@@ -103,7 +106,7 @@ def test_every_variable_and_exact_argv(estimator_factory, tmp_path):
     assert record["channels"]["model"] == ["policy.bin"]  # a .tar.gz is unpacked
     assert record["channels"]["single"] == ["single.json"]
 
-    output = Path(estimator.model_data.removeprefix("file://")).parent
+    output = resolve_uri(estimator.model_data).parent
     assert estimator.model_data == (tmp_path / "output" / "contract-job" / "output" / "model.tar.gz").as_uri()
     with tarfile.open(output / "output.tar.gz") as archive:
         assert archive.getnames() == ["note.txt"]

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import tarfile
 import time
 from pathlib import Path
 
 from rlops.rl import RLEstimator
+from rlops.storage import resolve_uri
 from rlops.store import JobStore
 from tests.conftest import run_python
+
+pytestmark = pytest.mark.slow  # every test here starts job or server processes
 
 
 def wait_until_training(name: str, timeout: float = 30) -> None:
@@ -24,7 +29,7 @@ def wait_until_training(name: str, timeout: float = 30) -> None:
 
 
 def model_files(model_data: str) -> dict[str, str]:
-    with tarfile.open(model_data.removeprefix("file://")) as archive:
+    with tarfile.open(resolve_uri(model_data)) as archive:
         return {m.name: archive.extractfile(m).read().decode() for m in archive.getmembers() if m.isfile()}
 
 

@@ -19,9 +19,18 @@ from rlops.model import Model
 from rlops.policies import PortablePolicy
 from rlops.predictor import PredictionError
 from rlops.rl import RLEstimator, RLToolkit
-from rlops.runtime.endpoints import LocalEndpoints
+from rlops.session import Session
 
 OBS = [0.01, -0.02, 0.03, 0.04]
+pytestmark = pytest.mark.slow
+
+
+def endpoints():
+    return Session().service.endpoints
+
+
+def server_processes(name: str) -> list[psutil.Process]:
+    return [psutil.Process(pid) for pid in endpoints().processes(name)]
 
 
 @pytest.fixture
@@ -37,35 +46,34 @@ def test_deploy_predict_and_delete(trained):
     predictor = trained.deploy(initial_instance_count=1, instance_type="local")
     assert predictor.endpoint_name == trained.latest_training_job.name
     answer = predictor.predict(OBS)
-    expected = PortablePolicy.load(trained.model_data.removeprefix("file://")).predict(np.array(OBS))[0]
+    expected = PortablePolicy.load(trained.model_data).predict(np.array(OBS))[0]
     assert answer["action"] == int(expected)
     batch = predictor.predict(np.array([OBS, OBS], dtype=np.float32))  # NumPy arrays are serialised too
     assert [p["action"] for p in batch["predictions"]] == [answer["action"]] * 2
     with pytest.raises(PredictionError, match="400.*shape"):
         predictor.predict([1.0, 2.0])
-    record = LocalEndpoints().describe(predictor.endpoint_name)
+    record = endpoints().describe(predictor.endpoint_name)
     assert record.status == "InService" and record.url.startswith("http://127.0.0.1:")
-    processes = record.processes()
+    processes = server_processes(record.name)
     predictor.delete_endpoint()
     psutil.wait_procs(processes, timeout=10)
     assert not any(p.is_running() for p in processes)
-    assert LocalEndpoints().list() == []
+    assert endpoints().list() == []
 
 
 def test_several_workers_supervision_and_restart(trained):
     predictor = Model(trained.model_data).deploy(initial_instance_count=2, instance_type="local", endpoint_name="two-workers")
-    endpoints = LocalEndpoints()
-    record = endpoints.describe("two-workers")
-    workers = [p for p in record.processes()[1:] if "multiprocessing" in " ".join(p.cmdline()) or p.ppid() == record.pid]
+    record = endpoints().describe("two-workers")
+    workers = [p for p in server_processes("two-workers")[1:] if "multiprocessing" in " ".join(p.cmdline()) or p.ppid() == record.pid]
     assert len(workers) >= 2
     assert all(predictor.predict(OBS)["action"] in (0, 1) for _ in range(20))
 
-    processes = record.processes()
+    processes = server_processes("two-workers")
     os.killpg(record.pid, signal.SIGKILL)  # the whole server dies
     psutil.wait_procs(processes, timeout=10)
-    gone = endpoints.describe("two-workers")
+    gone = endpoints().describe("two-workers")
     assert gone.status == "Failed" and "processes are gone" in gone.failure_reason
-    assert endpoints.restart("two-workers").status == "InService"
+    assert endpoints().restart("two-workers").status == "InService"
     assert predictor.predict(OBS)["action"] in (0, 1)
     predictor.delete_endpoint()
 
@@ -74,14 +82,14 @@ def test_bad_deployments_leave_nothing_running(trained, tmp_path):
     predictor = trained.deploy(endpoint_name="taken")
     with pytest.raises(AlreadyExists, match="'taken' already exists"):
         Model(trained.model_data).deploy(endpoint_name="taken")
-    assert [r.name for r in LocalEndpoints().list()] == ["taken"]
+    assert [r.name for r in endpoints().list()] == ["taken"]
     predictor.delete_endpoint()
     (tmp_path / "not-a-model").mkdir()
     with pytest.raises(UsageError, match="not a portable policy"):
         Model(str(tmp_path / "not-a-model")).deploy(endpoint_name="broken")
-    with pytest.raises(UsageError, match="Invalid job name"):
+    with pytest.raises(UsageError, match="Invalid endpoint name"):
         Model(trained.model_data).deploy(endpoint_name="bad_name")
-    assert LocalEndpoints().list() == []
+    assert endpoints().list() == []
 
 
 def test_cli_endpoints_and_predict(trained):
@@ -104,7 +112,7 @@ def test_transform_keeps_order_and_joins(trained, tmp_path):
     observations = np.clip(rng.normal(0, 0.1, (2500, 4)), -0.4, 0.4)
     source = tmp_path / "obs.jsonl"
     source.write_text("".join(json.dumps(o) + "\n" for o in observations.tolist()))
-    model = trained.model_data.removeprefix("file://")
+    model = trained.model_data
     result = CliRunner().invoke(cli, ["transform", model, "--input", str(source), "--output", str(tmp_path / "a.jsonl"),
                                       "--batch-size", "1000"])
     assert result.exit_code == 0 and "Wrote 2500 answers" in result.output
@@ -131,7 +139,7 @@ def test_export_for_a_device(trained, tmp_path):
             f"print(int(Policy('.').act({OBS!r})))")
     proc = subprocess.run([sys.executable, "-c", code], cwd=target, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    expected = PortablePolicy.load(trained.model_data.removeprefix("file://")).predict(np.array(OBS))[0]
+    expected = PortablePolicy.load(trained.model_data).predict(np.array(OBS))[0]
     assert int(proc.stdout) == int(expected)
 
 

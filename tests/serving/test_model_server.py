@@ -17,6 +17,8 @@ from hypothesis import strategies as st
 
 from tests.toolkits.sb3_helpers import context, run
 
+pytestmark = pytest.mark.slow  # every test here starts job or server processes
+
 
 def free_port() -> int:
     with socket.socket() as s:

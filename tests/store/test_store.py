@@ -14,7 +14,8 @@ from alembic.script import ScriptDirectory
 
 import rlops.store.engine as engine_module
 from rlops.exceptions import NotFound, SchemaOutOfDate
-from rlops.store import JobStore, MetricPoint
+from rlops.records import MetricPoint
+from rlops.store import JobStore
 from rlops.store.engine import HEAD_REVISION, dispose_engines
 
 
@@ -55,7 +56,8 @@ def test_missing_job_is_not_found():
 
 WRITER = """
 import sys
-from rlops.store import JobStore, MetricPoint
+from rlops.records import MetricPoint
+from rlops.store import JobStore
 store = JobStore()
 worker = int(sys.argv[1])
 store.create(f"job-{worker}", {"worker": worker}, "/tmp/w", "/tmp/w/log")
@@ -66,6 +68,7 @@ for i in range(50):
 """
 
 
+@pytest.mark.slow
 def test_several_processes_write_at_once(rlops_home):
     JobStore()  # create the schema first, as the first rlops call on a machine does
     procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(i)]) for i in range(6)]

@@ -7,19 +7,24 @@ from pathlib import Path
 
 import click
 
+from rlops.cli.jobs import job_model
 from rlops.cli.tables import dump_json, status_color, table, when
 from rlops.exceptions import UsageError
 
 
-def _endpoints():
-    from rlops.runtime.endpoints import LocalEndpoints
+def _service():
+    from rlops.session import Session
 
-    return LocalEndpoints()
+    return Session().service
+
+
+def _endpoints():
+    return _service().endpoints
 
 
 def _row(record) -> dict:
     return {"EndpointName": record.name, "EndpointStatus": record.status, "Url": record.url, "Model": record.model,
-            "Workers": record.workers, "Pids": [p.pid for p in record.processes()],
+            "Workers": record.workers, "Pids": _endpoints().processes(record.name),
             "FailureReason": record.failure_reason, "CreationTime": record.created_at, "LogPath": record.log_path}
 
 
@@ -68,7 +73,7 @@ def describe(name, as_json) -> None:
 @click.argument("name")
 def logs(name) -> None:
     """Print the model server's log."""
-    click.echo(Path(_endpoints().describe(name).log_path).read_text(errors="replace"), nl=False)
+    click.echo(_endpoints().logs(name), nl=False)
 
 
 @endpoints.command("delete")
@@ -110,9 +115,7 @@ def predict(endpoint, data) -> None:
 @click.option("--batch-size", type=click.IntRange(min=1), default=10_000, show_default=True)
 def transform(model, input_path, output_path, join_source, batch_size) -> None:
     """Batch inference: act on every observation of a file, in order, without a server."""
-    from rlops.serving.batch import transform_file
-
-    count = transform_file(model, Path(input_path), Path(output_path), join_source, batch_size)
+    count = _service().transform(model, Path(input_path), Path(output_path), join_source, batch_size)
     click.echo(f"Wrote {count} answers to {output_path}.")
 
 
@@ -123,12 +126,7 @@ def export(source, target) -> None:
     """Write a policy for a device: policy.onnx, policy.json and a NumPy + ONNX Runtime inference module."""
     from rlops.serving.edge import export_for_device
 
-    if not Path(source).exists():
-        from rlops.store import JobStore
-
-        job = JobStore().get(source)
-        if not job.model_artifacts:
-            raise UsageError(f"Job {source!r} has no model ({job.status}).")
-        source = job.model_artifacts.removeprefix("file://")
-    files = export_for_device(Path(source), Path(target))
+    if not Path(source).exists() and "://" not in source:
+        source = job_model(_service(), source)
+    files = export_for_device(source, Path(target))
     click.echo(f"Wrote {', '.join(f.name for f in files)} to {target}.")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from rlops.cli.jobs import job_model
 from rlops.cli.tables import dump_json, table
 from rlops.cli.train import parse_setting
 from rlops.exceptions import NotFound, UsageError
@@ -19,15 +20,12 @@ def _resolve(reference: str) -> str:
 
     if reference in BASELINES:
         return reference
-    from rlops.store import JobStore
+    from rlops.session import Session
 
     try:
-        job = JobStore().get(reference)
+        return job_model(Session().service, reference)
     except NotFound:
         return reference
-    if not job.model_artifacts:
-        raise UsageError(f"Job {reference!r} has no model ({job.status}); evaluate a job that completed or was stopped.")
-    return job.model_artifacts.removeprefix("file://")
 
 
 @click.command("evaluate")

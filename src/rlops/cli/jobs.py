@@ -7,14 +7,24 @@ import time
 import click
 
 from rlops.cli.tables import dump_json, duration, status_color, table, when
-from rlops.runtime.local import LocalBackend
+from rlops.exceptions import UsageError
+from rlops.records import JobStatus
 from rlops.runtime.spec import JobSpec
-from rlops.store import JobStore
+from rlops.session import Session
 from rlops.training_job import describe_job, stream_logs
 
 
-def _backend() -> LocalBackend:
-    return LocalBackend(JobStore())
+def _service():
+    return Session().service
+
+
+def job_model(service, job_name: str) -> str:
+    """The ``model.tar.gz`` URI of a job that has written one (for commands that take a JOB or MODEL)."""
+    locations = service.jobs.locations(job_name)
+    if not locations.has_model:
+        status = service.jobs.describe(job_name).status
+        raise UsageError(f"Job {job_name!r} has no model ({status}); use a job that completed or was stopped.")
+    return locations.model_data
 
 
 def _elapsed(job) -> float | None:
@@ -36,14 +46,14 @@ def jobs() -> None:
 
 
 @jobs.command("list")
-@click.option("--status", type=click.Choice(["InProgress", "Completed", "Failed", "Stopping", "Stopped"]),
+@click.option("--status", type=click.Choice([s.value for s in JobStatus]),
               help="Only jobs in this status.")
 @click.option("--name-contains", help="Only jobs whose name contains this text.")
 @click.option("-n", "--limit", type=int, default=50, show_default=True, help="At most this many jobs, newest first.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def list_jobs(status, name_contains, limit, as_json) -> None:
     """List training jobs, newest first."""
-    records = _backend().store.list(status=status, name_contains=name_contains, limit=limit)
+    records = _service().jobs.list(status=status, name_contains=name_contains, limit=limit)
     if as_json:
         dump_json([{"TrainingJobName": j.name, "TrainingJobStatus": j.status, "SecondaryStatus": j.secondary_status,
                     "CreationTime": j.created_at, "TrainingStartTime": j.started_at, "TrainingEndTime": j.ended_at,
@@ -62,9 +72,9 @@ def list_jobs(status, name_contains, limit, as_json) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print DescribeTrainingJob's JSON.")
 def describe(job_name, as_json) -> None:
     """Show a job's status, transitions, settings and final metrics."""
-    backend = _backend()
-    record = backend.describe(job_name)
-    info = describe_job(record, backend.store)
+    jobs = _service().jobs
+    record = jobs.describe(job_name)
+    info = describe_job(record, jobs.final_metrics(job_name))
     if as_json:
         dump_json(info)
         return
@@ -105,7 +115,7 @@ def describe(job_name, as_json) -> None:
 @click.option("-f", "--follow", is_flag=True, help="Keep printing as the job writes, until it ends.")
 def logs(job_name, follow) -> None:
     """Print a job's log (all hosts, merged)."""
-    stream_logs(_backend(), job_name, follow=follow)
+    stream_logs(_service(), job_name, follow=follow)
 
 
 @jobs.command("metrics")
@@ -115,9 +125,9 @@ def logs(job_name, follow) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print every data point as JSON.")
 def metrics(job_name, metric_names, every_point, as_json) -> None:
     """Show the metrics a job has logged so far (summary per metric, or every point)."""
-    store = _backend().store
-    store.get(job_name)
-    points = store.metrics(job_name, metric_names or None)
+    jobs = _service().jobs
+    jobs.describe(job_name)  # an unknown job is an error, not an empty table
+    points = jobs.metrics(job_name, metric_names or None)
     if as_json:
         dump_json([{"metric_name": p.name, "value": p.value, "timestamp": p.timestamp, "host": p.host} for p in points])
         return
@@ -141,12 +151,12 @@ def metrics(job_name, metric_names, every_point, as_json) -> None:
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until the job has stopped.")
 def stop(job_name, wait) -> None:
     """Stop a running job: SIGTERM, a grace period, then SIGKILL. Model and checkpoints are kept."""
-    backend = _backend()
-    record = backend.stop(job_name)
+    jobs = _service().jobs
+    record = jobs.stop(job_name)
     if record.is_terminal:
         click.echo(f"{job_name} had already ended: {record.status}.")
         return
     click.echo(f"Stop requested for {job_name}.")
     if wait:
-        record = backend.wait(job_name)
+        record = jobs.wait(job_name)
         click.echo(f"{job_name}: {status_color(record.status)} ({record.secondary_status}).")

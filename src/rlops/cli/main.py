@@ -74,15 +74,11 @@ def db() -> None:
 @db.command("upgrade")
 def upgrade() -> None:
     """Apply schema migrations to the job store (RLOPS_DATABASE_URL or RLOPS_HOME/rlops.db)."""
-    from rlops.settings import database_url
-    from rlops.store.engine import _create_engine, current_revision, upgrade as run_upgrade
+    from rlops.session import Session
 
-    url = database_url()
-    engine = _create_engine(url)
-    before = current_revision(engine)
-    run_upgrade(engine)
-    after = current_revision(engine)
-    click.echo(f"Job store {engine.url.render_as_string(hide_password=True)}: "
+    service = Session().service
+    before, after = service.upgrade_store()
+    click.echo(f"Job store {service.location}: "
                + (f"upgraded {before or 'empty'} -> {after}." if before != after else f"already at {after}."))
 
 

@@ -6,68 +6,59 @@
 
 from __future__ import annotations
 
-import json
+import contextlib
+import os
 import shutil
-import tarfile
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Iterator
 
 import numpy as np
 
-from rlops.exceptions import UsageError
-
-MANIFEST = "policy.json"
-
-
-class PolicyError(UsageError):
-    """A file that is not a portable policy, or a policy that does not fit an environment."""
+from rlops.policies.manifest import MANIFEST, PolicyError, read_manifest, space_from_description
+from rlops.storage import UnreadableArchive, is_archive, resolve_uri, unpack
 
 
-def space_from_description(description: dict[str, Any]):
-    from gymnasium import spaces
-
-    kind = description["type"]
-    if kind == "Box":
-        return spaces.Box(np.array(description["low"], dtype=np.float32), np.array(description["high"], dtype=np.float32),
-                          dtype=np.dtype(description.get("dtype", "float32")))
-    if kind == "Discrete":
-        return spaces.Discrete(description["n"], start=description.get("start", 0))
-    if kind == "MultiDiscrete":
-        return spaces.MultiDiscrete(description["nvec"])
-    if kind == "MultiBinary":
-        return spaces.MultiBinary(description["n"])
-    raise PolicyError(f"Unknown space type {kind!r} in the policy manifest.")
-
-
-def unpack_model(path: Path, into: Path | None = None) -> Path:
-    """The folder holding ``policy.json``: ``path`` itself, or a ``model.tar.gz`` unpacked.
-
-    With ``into``, the policy ends up in that folder either way (copied or unpacked there).
-    """
-    path = Path(path)
+def _model_source(model: str | os.PathLike) -> Path:
+    """The policy folder or archive that ``model`` (a path or ``file://`` URI) names."""
+    path = resolve_uri(model, "model")
     if path.is_dir():
         if (path / MANIFEST).is_file():
-            if into is None:
-                return path
-            shutil.copytree(path, into, dirs_exist_ok=True)
-            return into
+            return path
         if (path / "model.tar.gz").is_file():
-            return unpack_model(path / "model.tar.gz", into)
+            return path / "model.tar.gz"
         raise PolicyError(f"{path} holds no {MANIFEST}: it is not a portable policy (a model/ folder of an rlops "
-                          "SB3 job, or its model.tar.gz).")
-    if path.is_file() and path.name.endswith((".tar.gz", ".tgz", ".tar")):
-        target = into or Path(tempfile.mkdtemp(prefix="rlops-policy-"))
+                          "job, or its model.tar.gz).")
+    if is_archive(path):
+        return path
+    raise PolicyError(f"No policy at {model}: give a model/ folder or a model.tar.gz (a path or file:// URI).")
+
+
+def copy_policy(model: str | os.PathLike, into: Path) -> Path:
+    """Put the portable policy ``model`` names into the folder ``into`` (copied, or unpacked safely)."""
+    source = _model_source(model)
+    if source.is_dir():
+        shutil.copytree(source, into, dirs_exist_ok=True)
+    else:
         try:
-            with tarfile.open(path) as archive:
-                archive.extractall(target, filter="data")
-        except tarfile.TarError:
-            raise PolicyError(f"{path} is not a readable model archive (a .tar.gz of an rlops job's model/ folder).") from None
-        if not (target / MANIFEST).is_file():
-            raise PolicyError(f"{path} has no {MANIFEST}: it is not a portable policy (train it with an rlops SB3 "
-                              "job, which writes policy.onnx and policy.json into model/).")
-        return target
-    raise PolicyError(f"No policy at {path}: give a model/ folder or a model.tar.gz.")
+            unpack(source, into)
+        except UnreadableArchive:
+            raise PolicyError(f"{source} is not a readable model archive (a .tar.gz of an rlops job's model/ "
+                              "folder).") from None
+    read_manifest(into)
+    return into
+
+
+@contextlib.contextmanager
+def policy_folder(model: str | os.PathLike) -> Iterator[Path]:
+    """The folder of the policy ``model`` names: itself, or an archive unpacked for the block's duration."""
+    source = _model_source(model)
+    if source.is_dir():
+        read_manifest(source)
+        yield source
+        return
+    with tempfile.TemporaryDirectory(prefix="rlops-policy-") as tmp:
+        yield copy_policy(source, Path(tmp))
 
 
 class PortablePolicy:
@@ -76,8 +67,8 @@ class PortablePolicy:
     def __init__(self, folder: Path):
         import onnxruntime as ort
 
-        self.folder = folder
-        self.manifest = json.loads((folder / MANIFEST).read_text())
+        folder = Path(folder)
+        self.manifest = read_manifest(folder)
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         self.session = ort.InferenceSession(str(folder / self.manifest["onnx"]), options,
@@ -87,8 +78,10 @@ class PortablePolicy:
         self.name = self.manifest.get("preset") or self.manifest["algorithm"]
 
     @classmethod
-    def load(cls, path: str | Path) -> "PortablePolicy":
-        return cls(unpack_model(Path(path)))
+    def load(cls, model: str | os.PathLike) -> "PortablePolicy":
+        """The policy in a model folder or ``model.tar.gz``, given as a path or ``file://`` URI."""
+        with policy_folder(model) as folder:
+            return cls(folder)  # ONNX Runtime reads the graph now: an unpacked archive can go
 
     @property
     def env_id(self) -> str | None:

@@ -16,7 +16,7 @@ from typing import Any
 from rlops.estimator import Framework
 from rlops.exceptions import UnavailableToolkit, UsageError, did_you_mean
 from rlops.runtime.spec import JobSpec
-from rlops.runtime.storage import resolve_uri
+from rlops.storage import resolve_uri
 from rlops.toolkits.sb3 import BUILTIN_ENTRY_POINT
 from rlops.toolkits.sb3.presets import EVALUATION_KEYS
 
@@ -161,10 +161,7 @@ class RLEstimator(Framework):
             return list(self.metric_definitions)
         return self.default_metric_definitions(self.toolkit) if self.toolkit else []
 
-    def hyperparameters(self) -> dict[str, str]:
-        encoded = super().hyperparameters()
-        encoded["sagemaker_estimator"] = '"RLEstimator"'
-        return encoded
+    _estimator_name = "RLEstimator"
 
     @property
     def _uses_builtin_entry(self) -> bool:

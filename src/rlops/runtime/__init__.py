@@ -1,5 +1,6 @@
-"""The job runtime: job specs, the per-host layout, the supervisor process and the local backend.
+"""The job runtime: the runtime service, job specs, the per-host layout, the supervisor and endpoints.
 
 Nothing here knows about estimators; the SDK hands a :class:`~rlops.runtime.spec.JobSpec` to
-:class:`~rlops.runtime.local.LocalBackend`.
+the runtime service (:mod:`rlops.runtime.service`), implemented on this machine by
+:class:`~rlops.runtime.local.LocalRuntime`.
 """

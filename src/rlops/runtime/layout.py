@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rlops.runtime.spec import JobSpec, RESERVED_PREFIX
+from rlops.contract import RESERVED_HYPERPARAMETERS, is_reserved
+from rlops.runtime.spec import JobSpec
 
 NETWORK_INTERFACE = "lo"
 #: Touched in a job's work folder once its outcome is recorded.
@@ -149,7 +150,7 @@ def job_environment(spec: JobSpec, host: str, layout: HostLayout, checkpoints: P
     channel_dirs = {name: str(layout.channel(name)) for name in channels}
     module_name = Path(spec.entry_point).stem
     framework_params = {k: v for k, v in spec.hyperparameters.items()
-                        if k.startswith(RESERVED_PREFIX) and k not in _KNOWN_RESERVED}
+                        if is_reserved(k) and k not in RESERVED_HYPERPARAMETERS}
     num_cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     gpus = num_gpus(spec.instance_type)
     resource = resource_config(spec, host)
@@ -217,8 +218,3 @@ def job_environment(spec: JobSpec, host: str, layout: HostLayout, checkpoints: P
         env[f"SM_HP_{key.upper()}"] = _env_value(value)
     return env
 
-
-_KNOWN_RESERVED = {
-    "sagemaker_program", "sagemaker_submit_directory", "sagemaker_container_log_level", "sagemaker_job_name",
-    "sagemaker_region", "sagemaker_estimator",
-}

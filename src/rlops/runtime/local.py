@@ -1,17 +1,20 @@
-"""The local backend: the one interface through which the SDK and the CLI run jobs.
+"""The local runtime: jobs and endpoints as processes on this machine, recorded in an embedded store.
 
 A job is a row in the job store plus a supervisor process (:mod:`rlops.runtime.supervisor`)
 started in a session of its own, so it keeps running when the caller exits. Any process that
 opens the same store (``RLOPS_HOME`` or ``RLOPS_DATABASE_URL``) can read, follow or stop it.
+Before a job is shown, its supervisor is checked (:mod:`rlops.runtime.reconcile`): a job whose
+supervisor died is recorded ``Failed`` with the reason.
 
->>> backend = LocalBackend()                               # doctest: +SKIP
->>> backend.submit(spec)                                   # doctest: +SKIP
->>> for chunk in backend.logs(spec.name, follow=True):     # doctest: +SKIP
+>>> runtime = LocalRuntime()                                    # doctest: +SKIP
+>>> runtime.jobs.create(spec)                                   # doctest: +SKIP
+>>> for chunk in runtime.jobs.logs(spec.name, follow=True):     # doctest: +SKIP
 ...     print(chunk, end="")
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import socket
@@ -19,14 +22,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
-import psutil
-
+from rlops.records import JobRecord, MetricPoint
+from rlops.runtime.endpoints import LocalEndpoints
 from rlops.runtime.layout import ENDED_MARKER
+from rlops.runtime.reconcile import process_start_time, supervisor_death
+from rlops.runtime.service import JobService, RuntimeService
 from rlops.runtime.spec import JobSpec
-from rlops.settings import jobs_dir
-from rlops.store import JobRecord, JobStore
+from rlops.settings import database_url, jobs_dir
+from rlops.store import EndpointStore, JobStore
 
 POLL_S = 0.05
 #: How often a follower reads the store even without the end marker (a supervisor that died).
@@ -34,12 +39,44 @@ STATUS_POLL_S = 2.0
 LOG_NAME = "job.log"
 
 
-class LocalBackend:
+class LocalRuntime(RuntimeService):
+    """The runtime service on this machine, over the store at ``database_url`` (default: ``RLOPS_HOME``'s)."""
+
+    def __init__(self, database_url: str | None = None):
+        self.database_url = database_url
+
+    # The store is opened (and its schema checked) on first use, so that upgrade_store() can run first.
+    @functools.cached_property
+    def jobs(self) -> LocalJobs:
+        return LocalJobs(JobStore(self.database_url))
+
+    @functools.cached_property
+    def endpoints(self) -> LocalEndpoints:
+        return LocalEndpoints(EndpointStore(self.database_url))
+
+    @property
+    def location(self) -> str:
+        from sqlalchemy import make_url
+
+        return make_url(self.database_url or database_url()).render_as_string(hide_password=True)
+
+    def transform(self, model: str, source: Path, target: Path, join_source: bool = False,
+                  batch_size: int = 10_000) -> int:
+        from rlops.serving.batch import transform_file
+
+        return transform_file(model, source, target, join_source, batch_size)
+
+    def upgrade_store(self) -> tuple[str | None, str]:
+        from rlops.store.engine import upgrade_database
+
+        return upgrade_database(self.database_url or database_url())
+
+
+class LocalJobs(JobService):
     def __init__(self, store: JobStore | None = None):
         self.store = store or JobStore()
 
-    def submit(self, spec: JobSpec) -> JobRecord:
-        """Record the job and start its supervisor. On any failure nothing is left behind."""
+    def create(self, spec: JobSpec) -> JobRecord:
         work_dir = jobs_dir() / spec.name
         log_path = work_dir / LOG_NAME
         self.store.create(spec.name, spec.to_dict(), str(work_dir), str(log_path))
@@ -48,12 +85,11 @@ class LocalBackend:
             log_path.touch()
             with open(work_dir / "supervisor.log", "ab") as supervisor_log:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "rlops.runtime.supervisor", spec.name],
+                    [sys.executable, "-m", "rlops.runtime.supervisor", spec.name, "--store", self.store.url],
                     stdin=subprocess.DEVNULL, stdout=supervisor_log, stderr=subprocess.STDOUT,
                     start_new_session=True, close_fds=True, env=_supervisor_env(),
                 )
-            started = psutil.Process(process.pid).create_time()
-            self.store.set_supervisor(spec.name, process.pid, started, socket.gethostname())
+            self.store.set_supervisor(spec.name, process.pid, process_start_time(process.pid), socket.gethostname())
         except BaseException:
             self.store.delete(spec.name)
             shutil.rmtree(work_dir, ignore_errors=True)
@@ -61,24 +97,41 @@ class LocalBackend:
         return self.store.get(spec.name)
 
     def describe(self, name: str) -> JobRecord:
-        return self.store.get(name)
+        return self._reconciled(self.store.get(name))
+
+    def list(self, status: str | None = None, name_contains: str | None = None,
+             limit: int | None = None) -> list[JobRecord]:
+        return [self._reconciled(job) for job in self.store.list(status, name_contains, limit)]
+
+    def _reconciled(self, job: JobRecord) -> JobRecord:
+        """The job, recorded ``Failed`` first if its supervisor has died."""
+        reason = supervisor_death(job)
+        if reason is not None and self.store.fail_if_active(job.name, reason):
+            return self.store.get(job.name)
+        return job
 
     def stop(self, name: str) -> JobRecord:
+        self.describe(name)  # a job whose supervisor died is not left Stopping forever
         return self.store.request_stop(name)
 
+    def metrics(self, name: str, metric_names: Iterable[str] | None = None) -> list[MetricPoint]:
+        return self.store.metrics(name, metric_names)
+
+    def final_metrics(self, name: str) -> list[MetricPoint]:
+        return self.store.final_metrics(name)
+
     def wait(self, name: str, poll: float = POLL_S) -> JobRecord:
-        job = self.store.get(name)
-        watch = _EndWatch(self.store, job)
+        job = self.describe(name)
+        watch = _EndWatch(self, job)
         while not job.is_terminal:
             time.sleep(poll)
             job = watch.poll() or job
         return job
 
     def logs(self, name: str, follow: bool = False, poll: float = POLL_S) -> Iterator[str]:
-        """The job's log as it grows; with ``follow`` until the job has ended and all is read."""
-        job = self.store.get(name)
+        job = self.describe(name)
         path = Path(job.log_path)
-        watch = _EndWatch(self.store, job)
+        watch = _EndWatch(self, job)
         with open(path, "rb") as stream:
             pending = b""
             while True:
@@ -107,8 +160,8 @@ class _EndWatch:
     job whose supervisor died is noticed.
     """
 
-    def __init__(self, store: JobStore, job: JobRecord):
-        self.store, self.name = store, job.name
+    def __init__(self, jobs: LocalJobs, job: JobRecord):
+        self.jobs, self.name = jobs, job.name
         self.marker = Path(job.work_dir) / ENDED_MARKER
         self.next_read = time.monotonic() + STATUS_POLL_S
 
@@ -116,7 +169,7 @@ class _EndWatch:
         """The job's record when it may have changed, else None."""
         if self.marker.exists() or time.monotonic() >= self.next_read:
             self.next_read = time.monotonic() + STATUS_POLL_S
-            return self.store.get(self.name)
+            return self.jobs.describe(self.name)
         return None
 
 

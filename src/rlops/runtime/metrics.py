@@ -8,7 +8,7 @@ import time
 from typing import Iterable
 
 from rlops.exceptions import UsageError
-from rlops.store import MetricPoint
+from rlops.records import MetricPoint
 
 
 def compile_definitions(definitions: Iterable[dict]) -> list[tuple[str, re.Pattern]]:

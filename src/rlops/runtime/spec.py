@@ -7,11 +7,11 @@ supervisor runs it. Nothing here knows about estimators.
 from __future__ import annotations
 
 import dataclasses
-import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-RESERVED_PREFIX = "sagemaker_"
+from rlops.contract import user_hyperparameters
 
 
 @dataclass
@@ -62,12 +62,14 @@ class JobSpec:
 
     def user_hyperparameters(self) -> dict[str, Any]:
         """Decoded hyperparameters without the reserved ``sagemaker_*`` keys."""
-        return {k: decode_hyperparameter(v) for k, v in self.hyperparameters.items() if not k.startswith(RESERVED_PREFIX)}
+        return user_hyperparameters(self.hyperparameters)
 
+    @property
+    def output_dir(self) -> Path:
+        """Where the job's artifacts land: ``<output_path>/<name>/output/``."""
+        return Path(self.output_path) / self.name / "output"
 
-def decode_hyperparameter(value: str) -> Any:
-    """What a training script gets for one hyperparameter: its JSON value, else the raw string."""
-    try:
-        return json.loads(value)
-    except (TypeError, ValueError):
-        return value
+    @property
+    def model_archive(self) -> Path:
+        """The job's ``model.tar.gz`` (written when the job ends)."""
+        return self.output_dir / "model.tar.gz"

@@ -30,12 +30,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from rlops.exceptions import UsageError
 from rlops.runtime.layout import ENDED_MARKER, HostLayout, entry_command, job_environment, write_config
 from rlops.runtime.metrics import MetricExtractor
 from rlops.runtime.spec import JobSpec
-from rlops.runtime.storage import fill_channel, pack, resolve_uri, sync_tree, to_uri
+from rlops.runtime.transfer import fill_channel, sync_tree
 from rlops.settings import rlops_home
-from rlops.store import COMPLETED, FAILED, STOPPED, JobStore, MetricPoint
+from rlops.records import JobStatus, MetricPoint, SecondaryStatus
+from rlops.storage import pack, resolve_uri, to_uri
+from rlops.store import JobStore
 
 log = logging.getLogger("rlops.supervisor")
 
@@ -63,14 +66,14 @@ class Host:
 class Supervisor:
     def __init__(self, name: str, store: JobStore | None = None):
         self.store = store or JobStore()
-        job = self.store.get(name, check_alive=False)
+        job = self.store.get(name)
         self.spec = JobSpec.from_dict(job.spec)
         self.work_dir = Path(job.work_dir)
         self.log_file = open(job.log_path, "ab", buffering=0)
         self.log_lock = threading.Lock()
         self.extractor = MetricExtractor(self.spec.metric_definitions)
         self.pending: queue.SimpleQueue[MetricPoint] = queue.SimpleQueue()
-        self.output_dir = Path(self.spec.output_path) / self.spec.name / "output"
+        self.output_dir = self.spec.output_dir
         self.checkpoint_target = resolve_uri(self.spec.checkpoint_uri, "checkpoint_uri") if self.spec.checkpoint_uri else None
         self.several_hosts = len(self.spec.hosts) > 1  # log lines, failure reasons and folders name their host
         self.site_packages: Path | None = None  # where requirements.txt was installed, if the job has one
@@ -88,15 +91,15 @@ class Supervisor:
         signal.signal(signal.SIGTERM, lambda *_: self.terminate_signal.set())
         self.store.update(name, started_at=time.time())
         self.announce("Starting - Preparing the instances for training")
-        status, secondary, reason = FAILED, "Failed", None
+        status, secondary, reason = JobStatus.FAILED, SecondaryStatus.FAILED, None
         try:
-            self.store.transition(name, "Downloading", "Downloading input data")
+            self.store.transition(name, SecondaryStatus.DOWNLOADING, "Downloading input data")
             self.announce("Downloading - Downloading input data and code")
             self.prepare()
-            self.store.transition(name, "Training", "Training image download completed. Training in progress.")
+            self.store.transition(name, SecondaryStatus.TRAINING, "Training image download completed. Training in progress.")
             self.announce("Training - Training in progress")
             status, secondary, reason = self.train()
-        except SetupError as exc:
+        except (SetupError, UsageError) as exc:  # the job's input, not rlops, is at fault
             reason = f"ClientError: {exc}"
         except Exception as exc:  # the supervisor's own failure: record it rather than die silently
             log.exception("supervisor failed")
@@ -105,15 +108,16 @@ class Supervisor:
             self.kill_all()
         fields = {"failure_reason": _truncate(reason)}
         try:
-            self.store.transition(name, "Uploading", "Uploading generated training model")
+            self.store.transition(name, SecondaryStatus.UPLOADING, "Uploading generated training model")
             self.announce("Uploading - Uploading generated training model")
-            fields.update(self.upload(keep_model=status != FAILED))
+            fields.update(self.upload(keep_model=status != JobStatus.FAILED))
         except Exception as exc:
             log.exception("upload failed")
-            status, secondary = FAILED, "Failed"
+            status, secondary = JobStatus.FAILED, SecondaryStatus.FAILED
             fields["failure_reason"] = f"InternalServerError: could not package the job's artifacts: {exc}"
         self.flush_metrics()
-        message = {COMPLETED: "Training job completed", STOPPED: "Training job stopped"}.get(status, fields["failure_reason"])
+        endings = {JobStatus.COMPLETED: "Training job completed", JobStatus.STOPPED: "Training job stopped"}
+        message = endings.get(status, fields["failure_reason"])
         self.announce(f"{secondary} - {message}")
         self.store.finish(name, status, secondary, message, **fields)
         self.log_file.close()
@@ -167,7 +171,7 @@ class Supervisor:
             raise SetupError(f"Installing requirements.txt failed (pip exit code {proc.returncode}):\n" + "".join(tail))
         self.site_packages = target
 
-    def train(self) -> tuple[str, str, str | None]:
+    def train(self) -> tuple[JobStatus, SecondaryStatus, str | None]:
         spec = self.spec
         for host in self.hosts:  # start every host before any reader thread (fork safety)
             env = {**os.environ, **spec.environment,
@@ -190,13 +194,13 @@ class Supervisor:
             now = time.monotonic()
             failed = next((h for h in self.hosts if h.process.poll() not in (None, 0)), None)
             if failed:
-                outcome = (FAILED, "Failed", self.failure_reason(failed))
+                outcome = (JobStatus.FAILED, SecondaryStatus.FAILED, self.failure_reason(failed))
             elif all(h.process.poll() == 0 for h in self.hosts):
-                outcome = (COMPLETED, "Completed", None)
+                outcome = (JobStatus.COMPLETED, SecondaryStatus.COMPLETED, None)
             elif self.terminate_signal.is_set():
-                outcome = (STOPPED, "Stopped", None)
+                outcome = (JobStatus.STOPPED, SecondaryStatus.STOPPED, None)
             elif now >= deadline:
-                outcome = (STOPPED, "MaxRuntimeExceeded",
+                outcome = (JobStatus.STOPPED, SecondaryStatus.MAX_RUNTIME_EXCEEDED,
                            f"MaxRuntimeExceeded: the job ran longer than max_run={spec.max_run} s and was stopped.")
             if now >= next_beat:
                 next_beat = now + HEARTBEAT_S
@@ -206,7 +210,7 @@ class Supervisor:
             if now >= next_sync:
                 next_sync = now + SYNC_S
                 self.sync()
-        if outcome[0] != COMPLETED:
+        if outcome[0] != JobStatus.COMPLETED:
             self.stop_hosts()
         for host in self.hosts:
             host.reader.join(timeout=5)
@@ -287,8 +291,8 @@ class Supervisor:
         fields = {}
         layouts = [h.layout for h in self.hosts]
         if keep_model:
-            pack([l.model for l in layouts], self.output_dir / "model.tar.gz")
-            fields["model_artifacts"] = to_uri(self.output_dir / "model.tar.gz")
+            pack([l.model for l in layouts], self.spec.model_archive)
+            fields["model_artifacts"] = to_uri(self.spec.model_archive)
         pack([l.output_data for l in layouts], self.output_dir / "output.tar.gz")
         fields["output_artifacts"] = to_uri(self.output_dir / "output.tar.gz")
         return fields
@@ -319,12 +323,15 @@ def _die_with_parent() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) != 1:
-        print("usage: python -m rlops.runtime.supervisor JOB_NAME", file=sys.stderr)
-        return 2
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m rlops.runtime.supervisor",
+                                     description="Run one recorded training job to its end.")
+    parser.add_argument("job_name")
+    parser.add_argument("--store", help="the job store's database URL (default: RLOPS_DATABASE_URL or RLOPS_HOME's)")
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    Supervisor(argv[0]).run()
+    Supervisor(args.job_name, JobStore(args.store)).run()
     return 0
 
 

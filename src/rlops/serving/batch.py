@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Iterator
-
 
 from rlops.exceptions import UsageError
 from rlops.policies.portable import PortablePolicy
 from rlops.serving.app import check_bounds
 from rlops.serving.codec import RequestError, _array, answer_rows
+from rlops.storage import atomic_path
 
 
 def _records(path: Path) -> Iterator[tuple[str, object]]:
@@ -39,29 +37,21 @@ def transform_file(model: str, source: Path, target: Path, join_source: bool = F
     """Answer every observation of ``source`` into ``target`` (JSON lines), in order, atomically."""
     policy = PortablePolicy.load(model)
     shape = policy.observation_space.shape
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     count = 0
-    try:
-        with os.fdopen(fd, "w") as out:
-            batch: list[tuple[str, object]] = []
-            records = _records(source)
-            while True:
-                batch = [record for _, record in zip(range(batch_size), records)]
-                if not batch:
-                    break
-                try:
-                    observations = _array([value for _, value in batch], shape, batched=True)
-                    check_bounds(policy, observations)
-                except RequestError as exc:
-                    raise UsageError(f"{source}, records {count + 1}-{count + len(batch)}: {exc.message} "
-                                     f"Expected {exc.expected}.") from None
-                for (_, value), answer in zip(batch, answer_rows(policy.run(observations))):
-                    text = answer.decode()
-                    out.write((f'{{"input": {json.dumps(value)}, "output": {text}}}' if join_source else text) + "\n")
-                count += len(batch)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(target) as tmp, open(tmp, "w") as out:
+        records = _records(source)
+        while True:
+            batch = [record for _, record in zip(range(batch_size), records)]
+            if not batch:
+                break
+            try:
+                observations = _array([value for _, value in batch], shape, batched=True)
+                check_bounds(policy, observations)
+            except RequestError as exc:
+                raise UsageError(f"{source}, records {count + 1}-{count + len(batch)}: {exc.message} "
+                                 f"Expected {exc.expected}.") from None
+            for (_, value), answer in zip(batch, answer_rows(policy.run(observations))):
+                text = answer.decode()
+                out.write((f'{{"input": {json.dumps(value)}, "output": {text}}}' if join_source else text) + "\n")
+            count += len(batch)
     return count

@@ -6,7 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from rlops.policies.portable import MANIFEST, PortablePolicy, unpack_model
+from rlops.policies.manifest import MANIFEST, read_manifest
+from rlops.policies.portable import policy_folder
 
 INFERENCE_MODULE = '''"""Act with an rlops policy on a device: needs only NumPy and ONNX Runtime.
 
@@ -61,12 +62,12 @@ if __name__ == "__main__":
 '''
 
 
-def export_for_device(source: Path, target: Path) -> list[Path]:
+def export_for_device(source: str | Path, target: Path) -> list[Path]:
     """Write ``policy.onnx``, ``policy.json`` and ``policy_inference.py`` into ``target``."""
-    folder = unpack_model(source)
-    policy = PortablePolicy(folder)  # refuses anything that is not a portable policy
-    target.mkdir(parents=True, exist_ok=True)
-    written = [Path(shutil.copy2(folder / policy.manifest["onnx"], target)), Path(shutil.copy2(folder / MANIFEST, target))]
+    with policy_folder(source) as folder:  # refuses anything that is not a portable policy
+        manifest = read_manifest(folder)
+        target.mkdir(parents=True, exist_ok=True)
+        written = [Path(shutil.copy2(folder / manifest["onnx"], target)), Path(shutil.copy2(folder / MANIFEST, target))]
     module = target / "policy_inference.py"
     module.write_text(INFERENCE_MODULE)
     return [*written, module]

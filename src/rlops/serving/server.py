@@ -10,16 +10,17 @@ import errno
 import os
 import socket
 import time
+from pathlib import Path
 
 from rlops.exceptions import UsageError
-from rlops.policies.portable import PortablePolicy, unpack_model
+from rlops.policies.portable import PortablePolicy, policy_folder
 from rlops.serving.app import create_app
 
 MODEL_ENV = "RLOPS_SERVE_MODEL"
 
 
 def app_from_environment():
-    return create_app(PortablePolicy(unpack_model(os.environ[MODEL_ENV])))
+    return create_app(PortablePolicy(Path(os.environ[MODEL_ENV])))
 
 
 def check_port(host: str, port: int, wait_s: float = 0.0) -> None:
@@ -45,9 +46,9 @@ def serve(model: str, host: str = "127.0.0.1", port: int = 8080, workers: int = 
     """Load the policy (failing early on a model that is not one), then serve until interrupted."""
     import uvicorn
 
-    folder = unpack_model(model)
-    PortablePolicy(folder)  # a broken model fails here, before the port is taken
-    check_port(host, port, port_wait_s)
-    os.environ[MODEL_ENV] = str(folder)
-    uvicorn.run("rlops.serving.server:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                log_level=log_level, access_log=False, http="httptools", loop="uvloop")
+    with policy_folder(model) as folder:  # an archive is unpacked while the server runs
+        PortablePolicy(folder)  # a broken model fails here, before the port is taken
+        check_port(host, port, port_wait_s)
+        os.environ[MODEL_ENV] = str(folder)
+        uvicorn.run("rlops.serving.server:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                    log_level=log_level, access_log=False, http="httptools", loop="uvloop")

@@ -1,19 +1,10 @@
-"""The job store: SQLAlchemy over SQLite in ``RLOPS_HOME`` (or a server database by URL)."""
+"""The job store: SQLAlchemy over SQLite in ``RLOPS_HOME`` (or a server database by URL).
 
-from rlops.store.jobs import (
-    ACTIVE_STATUSES,
-    COMPLETED,
-    FAILED,
-    IN_PROGRESS,
-    STOPPED,
-    STOPPING,
-    TERMINAL_STATUSES,
-    JobRecord,
-    JobStore,
-    MetricPoint,
-)
+Only the runtime (:mod:`rlops.runtime`) uses it; the SDK and the CLI go through the runtime
+service, which returns the records of :mod:`rlops.records`.
+"""
 
-__all__ = [
-    "ACTIVE_STATUSES", "COMPLETED", "FAILED", "IN_PROGRESS", "STOPPED", "STOPPING", "TERMINAL_STATUSES",
-    "JobRecord", "JobStore", "MetricPoint",
-]
+from rlops.store.endpoints import EndpointStore
+from rlops.store.jobs import JobStore
+
+__all__ = ["EndpointStore", "JobStore"]

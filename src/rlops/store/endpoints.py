@@ -1,69 +1,37 @@
-"""The endpoint store: model servers, their status, address, model and processes."""
+"""The endpoint store: model servers, their status, address, model and processes.
+
+Whether a server's processes are alive is the runtime service's question; the store records
+the answer.
+"""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from typing import Any
 
-import psutil
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from rlops.exceptions import AlreadyExists, NotFound
-from rlops.store.engine import get_engine, transaction
+from rlops.records import EndpointRecord, EndpointStatus
+from rlops.store.engine import column_values, get_engine, transaction
 from rlops.store.schema import endpoints
-
-CREATING, IN_SERVICE, FAILED, DELETING = "Creating", "InService", "Failed", "Deleting"
-
-
-@dataclass
-class EndpointRecord:
-    name: str
-    status: str
-    model: str
-    model_dir: str
-    host: str
-    port: int
-    workers: int
-    pid: int | None
-    pid_started: float | None
-    machine: str | None
-    log_path: str
-    failure_reason: str | None
-    created_at: float
-    updated_at: float
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def processes(self) -> list[psutil.Process]:
-        """The server's live processes (root first), or [] when they are gone."""
-        if self.pid is None:
-            return []
-        try:
-            root = psutil.Process(self.pid)
-            if abs(root.create_time() - (self.pid_started or 0)) > 1.0 or root.status() == psutil.STATUS_ZOMBIE:
-                return []
-            return [root, *root.children(recursive=True)]
-        except psutil.Error:
-            return []
 
 
 class EndpointStore:
     def __init__(self, url: str | None = None):
         from rlops.settings import database_url
 
-        self.engine = get_engine(url or database_url())
+        self.url = url or database_url()
+        self.engine = get_engine(self.url)
 
     def create(self, name: str, model: str, model_dir: str, host: str, port: int, workers: int, log_path: str) -> None:
         now = time.time()
         try:
             with transaction(self.engine, write=True) as conn:
                 conn.execute(insert(endpoints).values(
-                    name=name, status=CREATING, model=model, model_dir=model_dir, host=host, port=port, workers=workers,
-                    log_path=log_path, created_at=now, updated_at=now))
+                    name=name, status=EndpointStatus.CREATING.value, model=model, model_dir=model_dir, host=host,
+                    port=port, workers=workers, log_path=log_path, created_at=now, updated_at=now))
         except IntegrityError:
             raise AlreadyExists(f"An endpoint named {name!r} already exists; delete it first "
                                 f"(`rlops endpoints delete {name}`) or pick another endpoint_name.") from None
@@ -81,6 +49,7 @@ class EndpointStore:
         return [EndpointRecord(**row._mapping) for row in rows]
 
     def update(self, name: str, **values: Any) -> None:
+        values = column_values(values)
         with transaction(self.engine, write=True) as conn:
             conn.execute(update(endpoints).where(endpoints.c.name == name).values(updated_at=time.time(), **values))
 

@@ -8,9 +8,10 @@ readers from waiting on writers, and a busy timeout makes writers queue instead 
 from __future__ import annotations
 
 import contextlib
+import enum
 import threading
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 
@@ -101,6 +102,22 @@ def ensure_schema(engine: Engine) -> None:
             f"{revision!r}; this rlops needs {HEAD_REVISION!r}. Run `{UPGRADE_COMMAND}` to upgrade it "
             "(back up the database first if it matters)."
         )
+
+
+def upgrade_database(url: str) -> tuple[str | None, str]:
+    """Migrate the database at ``url`` to the head revision: ``(revision before, revision after)``."""
+    engine = _create_engine(url)
+    try:
+        before = current_revision(engine)
+        upgrade(engine)
+        return before, current_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def column_values(values: dict[str, Any]) -> dict[str, Any]:
+    """Values as the tables hold them: status enums become their strings."""
+    return {k: v.value if isinstance(v, enum.Enum) else v for k, v in values.items()}
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -9,11 +9,12 @@ loads a checkpoint that was half written when the job was stopped.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from stable_baselines3.common.callbacks import BaseCallback
+
+from rlops.storage import write_text
 
 MANIFEST = "latest.json"
 
@@ -51,9 +52,7 @@ def save(model, folder: Path, episodes: int, keep: int, with_replay_buffer: bool
     if with_replay_buffer and getattr(model, "replay_buffer", None) is not None:
         checkpoint.replay_buffer = f"replay_buffer_{steps}_steps.pkl"
         model.save_replay_buffer(folder / checkpoint.replay_buffer)
-    tmp = folder / f".{MANIFEST}.tmp"
-    tmp.write_text(json.dumps(asdict(checkpoint), indent=2))
-    os.replace(tmp, folder / MANIFEST)
+    write_text(folder / MANIFEST, json.dumps(asdict(checkpoint), indent=2))  # written last, atomically
     _rotate(folder, keep)
     return checkpoint
 

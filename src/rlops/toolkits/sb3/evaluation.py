@@ -8,15 +8,17 @@ plays it, training nothing.
 
 from __future__ import annotations
 
+import contextlib
 import json
-import tarfile
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
 from rlops.exceptions import UsageError
+from rlops.storage import unpack
 from rlops.toolkits.sb3 import checkpoints
 from rlops.toolkits.sb3.algorithms import Algorithm
 from rlops.toolkits.sb3.coach_log import emit, episode_line
@@ -66,28 +68,32 @@ def play(model, algorithm: Algorithm, env, episodes: int | None = None, steps: i
                    returns, lengths)
 
 
-def find_policy(checkpoint_channel: Path | None, model_channel: Path | None) -> tuple[Path, Path, Path | None]:
-    """``(folder, model zip, vecnormalize pickle or None)`` from the checkpoint or model channel."""
+@contextlib.contextmanager
+def located_policy(checkpoint_channel: Path | None, model_channel: Path | None) -> Iterator[tuple[Path, Path, Path | None]]:
+    """``(folder, model zip, vecnormalize pickle or None)`` from the checkpoint or model channel.
+
+    A ``model.tar.gz`` in the model channel is unpacked (safely) for the block's duration.
+    """
     if checkpoint_channel and checkpoint_channel.is_dir():
         latest = checkpoints.latest(checkpoint_channel)
         if latest:
             norm = checkpoint_channel / latest.vecnormalize if latest.vecnormalize else None
-            return checkpoint_channel, checkpoint_channel / latest.model, norm
-    if model_channel and model_channel.is_dir():
-        archive = model_channel / "model.tar.gz"
-        if archive.is_file() and not (model_channel / "model.zip").exists():
-            target = Path(tempfile.mkdtemp(prefix="rlops-model-"))
-            with tarfile.open(archive) as tar:
-                tar.extractall(target, filter="data")
-            model_channel = target
-        if (model_channel / "model.zip").is_file():
-            norm = model_channel / "vecnormalize.pkl"
-            return model_channel, model_channel / "model.zip", norm if norm.is_file() else None
-    raise UsageError(
-        "Evaluation needs a policy: give the job a 'checkpoint' channel (a folder of rlops checkpoints) or a "
-        "'model' channel (a model.tar.gz of an rlops SB3 job, e.g. estimator.model_data). "
-        f"Got checkpoint={checkpoint_channel}, model={model_channel}."
-    )
+            yield checkpoint_channel, checkpoint_channel / latest.model, norm
+            return
+    with tempfile.TemporaryDirectory(prefix="rlops-model-") as tmp:
+        if model_channel and model_channel.is_dir():
+            archive = model_channel / "model.tar.gz"
+            if archive.is_file() and not (model_channel / "model.zip").exists():
+                model_channel = unpack(archive, Path(tmp))
+            if (model_channel / "model.zip").is_file():
+                norm = model_channel / "vecnormalize.pkl"
+                yield model_channel, model_channel / "model.zip", norm if norm.is_file() else None
+                return
+        raise UsageError(
+            "Evaluation needs a policy: give the job a 'checkpoint' channel (a folder of rlops checkpoints) or a "
+            "'model' channel (a model.tar.gz of an rlops SB3 job, e.g. estimator.model_data). "
+            f"Got checkpoint={checkpoint_channel}, model={model_channel}."
+        )
 
 
 def write_summary(summary: Summary, folder: Path) -> None:

@@ -10,7 +10,6 @@ rescaled from the squashed range for SAC, TD3 and DDPG.
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
 from typing import Any
@@ -20,23 +19,9 @@ import torch as th
 from gymnasium import spaces
 
 import rlops
+from rlops.policies.manifest import describe_space, write_manifest
 
-FORMAT = "rlops-policy"
-FORMAT_VERSION = 1
 OPSET = 17
-
-
-def describe_space(space: spaces.Space) -> dict[str, Any]:
-    if isinstance(space, spaces.Box):
-        return {"type": "Box", "shape": list(space.shape), "dtype": str(space.dtype),
-                "low": space.low.tolist(), "high": space.high.tolist()}
-    if isinstance(space, spaces.Discrete):
-        return {"type": "Discrete", "n": int(space.n), "start": int(space.start)}
-    if isinstance(space, spaces.MultiDiscrete):
-        return {"type": "MultiDiscrete", "nvec": space.nvec.tolist()}
-    if isinstance(space, spaces.MultiBinary):
-        return {"type": "MultiBinary", "n": int(np.prod(space.shape))}
-    raise ValueError(f"A portable policy cannot describe a {type(space).__name__} space.")
 
 
 class _Normalizer(th.nn.Module):
@@ -192,8 +177,6 @@ def export_policy(model, algorithm, vec_normalize, folder: Path, extra: dict[str
         th.onnx.export(module, example, str(folder / "policy.onnx"), input_names=inputs, output_names=outputs,
                        dynamic_axes=axes, opset_version=OPSET, dynamo=False)
     manifest = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
         "onnx": "policy.onnx",
         "algorithm": algorithm.name,
         "toolkit": "sb3",
@@ -212,5 +195,4 @@ def export_policy(model, algorithm, vec_normalize, folder: Path, extra: dict[str
     if algorithm.recurrent:
         lstm = model.policy.lstm_actor
         manifest["state_shape"] = [lstm.num_layers, "batch", lstm.hidden_size]
-    (folder / "policy.json").write_text(json.dumps(manifest, indent=2))
-    return manifest
+    return write_manifest(folder, manifest)

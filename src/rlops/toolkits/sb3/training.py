@@ -17,8 +17,9 @@ from rlops.toolkits.sb3.algorithms import Algorithm, build_kwargs, get_algorithm
 from rlops.toolkits.sb3.coach_log import EpisodeLog, LossLog, PPOEpochLog, emit, episode_line
 from rlops.toolkits.sb3.checkpoints import CheckpointEvery
 from rlops.toolkits.sb3.environments import check_environment, make_eval_env, make_training_env, vec_env_class
-from rlops.toolkits.sb3.evaluation import find_policy, play, write_summary
-from rlops.toolkits.sb3.export import describe_space, export_policy
+from rlops.toolkits.sb3.evaluation import located_policy, play, write_summary
+from rlops.policies.manifest import describe_space
+from rlops.toolkits.sb3.export import export_policy
 from rlops.toolkits.sb3.presets import Preset
 
 PRESET_FILE = "preset.yaml"
@@ -188,8 +189,13 @@ def save_model(model, algorithm: Algorithm, preset: Preset, folder: Path, summar
 
 
 def evaluate(launcher) -> None:
+    channels = launcher.context.channels
+    with located_policy(channels.get("checkpoint"), channels.get("model")) as (folder, model_zip, normalizer):
+        _evaluate(launcher, folder, model_zip, normalizer)
+
+
+def _evaluate(launcher, folder: Path, model_zip: Path, normalizer: Path | None) -> None:
     context = launcher.context
-    folder, model_zip, normalizer = find_policy(context.channels.get("checkpoint"), context.channels.get("model"))
     saved = folder / PRESET_FILE
     preset, settings = launcher.preset(fallback=str(saved) if saved.is_file() else None)
     episodes, steps = settings.get("evaluate_episodes"), settings.get("evaluate_steps")

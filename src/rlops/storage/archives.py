@@ -1,0 +1,87 @@
+"""``.tar.gz`` archives: packed atomically, unpacked only when every member is safe.
+
+An archive handed to rlops (a ``model.tar.gz`` to deploy, a channel's input, a model channel
+to evaluate) may come from anywhere. :func:`unpack` checks every member before it writes
+anything: a member must be a plain file or folder whose name stays inside the target folder.
+Absolute names, ``..`` and links (symbolic or hard) and device files are refused with
+:class:`UnsafeArchive`, naming the member.
+
+>>> pack([Path("model")], Path("out/model.tar.gz"))           # doctest: +SKIP
+>>> unpack(Path("out/model.tar.gz"), Path("serving/model"))   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import tarfile
+from pathlib import Path, PurePosixPath
+
+from rlops.exceptions import UsageError
+from rlops.storage.atomic import atomic_path
+
+SUFFIXES = (".tar.gz", ".tgz", ".tar")
+
+
+class UnsafeArchive(UsageError):
+    """An archive whose members would land outside the target folder, or that holds links."""
+
+
+class UnreadableArchive(UsageError):
+    """A file that is not a tar archive (or is truncated)."""
+
+
+def is_archive(path: Path) -> bool:
+    return Path(path).is_file() and Path(path).name.endswith(SUFFIXES)
+
+
+def pack(folders: list[Path], archive: Path) -> None:
+    """Write the merged contents of ``folders`` to the gzip tarball ``archive``, atomically.
+
+    A file present in several folders is taken from the first (several hosts wrote it).
+    """
+    with atomic_path(archive) as tmp, tarfile.open(tmp, "w:gz", compresslevel=6) as tar:
+        added: set[str] = set()
+        for folder in folders:
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.rglob("*")):
+                name = path.relative_to(folder).as_posix()
+                if name not in added:
+                    added.add(name)
+                    tar.add(path, arcname=name, recursive=False)
+
+
+def unpack(archive: Path, target: Path) -> Path:
+    """Extract ``archive`` into ``target`` after checking every member; returns ``target``.
+
+    Nothing is written when a member is refused or the archive cannot be read.
+    """
+    try:
+        with tarfile.open(archive) as tar:
+            members = tar.getmembers()
+            for member in members:
+                _check(member, archive)
+            target.mkdir(parents=True, exist_ok=True)
+            tar.extractall(target, members=members, filter="data")
+    except tarfile.TarError as exc:
+        reason = str(exc).splitlines()[0].rstrip(":")
+        raise UnreadableArchive(f"{archive} is not a readable archive ({reason}); expected a .tar.gz file.") from None
+    return target
+
+
+def _check(member: tarfile.TarInfo, archive: Path) -> None:
+    name = member.name
+    path = PurePosixPath(name)
+    if path.is_absolute() or name.startswith("\\") or (len(name) > 1 and name[1] == ":"):
+        problem = "has an absolute path"
+    elif ".." in path.parts:
+        problem = "climbs out of the target folder with '..'"
+    elif member.issym() or member.islnk():
+        problem = f"is a {'symbolic' if member.issym() else 'hard'} link (to {member.linkname!r})"
+    elif not (member.isfile() or member.isdir()):
+        problem = "is not a plain file or folder (a device, a pipe or similar)"
+    else:
+        return
+    raise UnsafeArchive(
+        f"Refused to unpack {archive}: its member {name!r} {problem}. An archive rlops unpacks may hold only "
+        "plain files and folders with relative paths inside it (as the model.tar.gz of an rlops job does)."
+    )
