@@ -11,7 +11,7 @@ BENCH ?= job_overhead
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e '.[test]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[test,ray]'
 	touch $(STAMP)
 
 # The auto-scaling workflow at a budget that finishes in a few minutes on 2 cores.
@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 $(BENCH_STAMP): $(STAMP)
-	$(PY) -m pip install -q -c constraints.txt -e '.[test,bench]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[test,ray,bench]'
 	touch $(BENCH_STAMP)
 
 # One benchmark (BENCH=job_overhead, toolkit_overhead, endpoint, time_to_target) with its peers installed.

@@ -44,3 +44,15 @@ def test_train_refuses_a_bad_setting_before_starting():
     assert JobStore().list() == []
     bad = CliRunner().invoke(cli, ["train", "--preset", "cartpole-ppo", "--set", "novalue"])
     assert bad.exit_code == 2 and "KEY=VALUE" in bad.output
+
+
+def test_presets_of_every_toolkit_are_listed_and_shown():
+    from rlops.cli.presets import toolkit_of
+
+    runner = CliRunner()
+    rows = json.loads(runner.invoke(cli, ["presets", "list", "--json"]).output)
+    toolkits = {r["name"]: r["toolkit"] for r in rows}
+    assert toolkits["cartpole-ppo"] == "sb3" and toolkits["cartpole-rllib-ppo"] == "ray"
+    assert toolkit_of("autoscaling-rllib-ppo") == "ray" and toolkit_of("knapsack-ppo") == "sb3"
+    shown = runner.invoke(cli, ["presets", "show", "cartpole-rllib-ppo"]).output
+    assert "run: PPO" in shown and "rllib/presets/cartpole-rllib-ppo.yaml" in shown

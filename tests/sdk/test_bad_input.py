@@ -41,7 +41,7 @@ class TestRefusedBeforeAnythingStarts:
         real_find_spec = importlib.util.find_spec
         # Ray may be installed here: make it look missing, as on a machine without it.
         monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real_find_spec(name, *a))
-        with pytest.raises(UnavailableToolkit, match=r"pip install 'ray\[rllib\]'"):
+        with pytest.raises(UnavailableToolkit, match=r"pip install 'rlops\[ray\]'"):
             estimator_factory("contract.py", toolkit="ray")
 
     def test_missing_entry_point(self, estimator_factory):

@@ -6,7 +6,36 @@ import click
 import yaml
 
 from rlops.cli.tables import dump_json, table
-from rlops.toolkits.sb3.presets import builtin_names, find_preset, load_raw
+from rlops.exceptions import UsageError
+from rlops.toolkits.rllib.presets import PRESETS as RLLIB_PRESETS
+from rlops.toolkits.sb3.presets import PRESETS as SB3_PRESETS
+
+#: Each toolkit's built-in presets, by the name ``RLEstimator(toolkit=...)`` takes.
+TOOLKIT_PRESETS = {"sb3": SB3_PRESETS, "ray": RLLIB_PRESETS}
+
+
+def toolkit_of(name: str) -> str:
+    """The toolkit whose built-in (or, for a path, whose format) preset ``name`` is."""
+    for toolkit, folder in TOOLKIT_PRESETS.items():
+        try:
+            data = folder.load(name)
+        except UsageError:
+            continue
+        return "ray" if "training" in data else toolkit
+    return "sb3"  # a preset in --source-dir: the SB3 format unless it says otherwise
+
+
+def _summary(toolkit: str, name: str) -> dict:
+    data = TOOLKIT_PRESETS[toolkit].load(name)
+    if toolkit == "ray":
+        training = data["training"]
+        stop = training.get("stop") or {}
+        return {"name": name, "toolkit": toolkit, "environment": training["env"], "algorithm": training["run"],
+                "training_steps": stop.get("timesteps_total"), "target": data.get("target"),
+                "description": data.get("description", "")}
+    return {"name": name, "toolkit": toolkit, "environment": data["env"]["id"], "algorithm": data["algorithm"]["name"],
+            "training_steps": data.get("schedule", {}).get("training_steps"), "target": data.get("target"),
+            "description": data.get("description", "")}
 
 
 @click.group("presets")
@@ -24,26 +53,20 @@ def presets() -> None:
 @presets.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def list_presets(as_json) -> None:
-    """List the built-in presets."""
-    rows = []
-    for name in builtin_names():
-        data = load_raw(name)
-        schedule = data.get("schedule", {})
-        rows.append({"name": name, "environment": data["env"]["id"], "algorithm": data["algorithm"]["name"],
-                     "training_steps": schedule.get("training_steps"), "target": data.get("target"),
-                     "description": data.get("description", "")})
+    """List the built-in presets of every toolkit (SB3, and RLlib for RLToolkit.RAY)."""
+    rows = [_summary(toolkit, name) for toolkit, folder in TOOLKIT_PRESETS.items() for name in folder.names()]
     if as_json:
         dump_json(rows)
         return
-    click.echo(table(["NAME", "ENVIRONMENT", "ALGORITHM", "STEPS", "TARGET", "DESCRIPTION"],
+    click.echo(table(["NAME", "ENVIRONMENT", "ALGORITHM", "STEPS", "TARGET", "DESCRIPTION", "TOOLKIT"],
                      [(r["name"], r["environment"], r["algorithm"], r["training_steps"], r["target"],
-                       r["description"][:60]) for r in rows]))
+                       r["description"][:60], r["toolkit"]) for r in rows]))
 
 
 @presets.command("show")
 @click.argument("name")
 def show(name) -> None:
     """Print a preset (built-in, or a path to a YAML file)."""
-    path = find_preset(name)
-    click.echo(f"# {path}")
-    click.echo(yaml.safe_dump(load_raw(name), sort_keys=False).rstrip())
+    folder = TOOLKIT_PRESETS[toolkit_of(name)]
+    click.echo(f"# {folder.find(name)}")
+    click.echo(yaml.safe_dump(folder.load(name), sort_keys=False).rstrip())

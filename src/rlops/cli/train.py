@@ -33,17 +33,20 @@ def parse_setting(text: str) -> tuple[str, object]:
 @click.option("--max-run", type=int, default=86400, show_default=True, help="Stop the job after this many seconds.")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Stream the log until the job ends.")
 def train(preset, settings, source_dir, job_name, output_path, checkpoint_uri, instance_count, max_run, wait) -> None:
-    """Train an agent from a preset (Stable-Baselines3), as a job you can follow, stop and attach to.
+    """Train an agent from a preset (Stable-Baselines3, or RLlib for its presets), as a job you can follow,
+    stop and attach to.
 
     \b
     Examples:
       rlops train --preset cartpole-ppo
       rlops train --preset cartpole-dqn --set rl.schedule.training_steps=20000 --set discount=0.98
+      rlops train --preset cartpole-rllib-ppo --set rl.training.config.lr=0.0005
     """
-    from rlops.rl import RLEstimator, RLToolkit
+    from rlops.cli.presets import toolkit_of
+    from rlops.rl import RLEstimator
 
     hyperparameters = {"preset": preset, **dict(parse_setting(s) for s in settings)}
-    estimator = RLEstimator(toolkit=RLToolkit.SB3, source_dir=source_dir, hyperparameters=hyperparameters,
+    estimator = RLEstimator(toolkit=toolkit_of(preset), source_dir=source_dir, hyperparameters=hyperparameters,
                             output_path=output_path, checkpoint_uri=checkpoint_uri, instance_count=instance_count,
                             max_run=max_run, base_job_name=preset.replace("_", "-").replace(".", "-"))
     estimator.fit(wait=wait, job_name=job_name)

@@ -17,7 +17,7 @@ from rlops.estimator import Framework
 from rlops.exceptions import UnavailableToolkit, UsageError, did_you_mean
 from rlops.runtime.spec import JobSpec
 from rlops.storage import resolve_uri
-from rlops.toolkits.sb3 import BUILTIN_ENTRY_POINT
+from rlops.toolkits import rllib, sb3
 from rlops.toolkits.sb3.presets import EVALUATION_KEYS
 
 log = logging.getLogger("rlops")
@@ -39,7 +39,8 @@ class RLFramework(str, enum.Enum):
 
 #: Python distribution that provides each toolkit here, and where to get it.
 TOOLKIT_PACKAGES = {RLToolkit.SB3: "stable-baselines3", RLToolkit.RAY: "ray"}
-TOOLKIT_INSTALL = {RLToolkit.SB3: "pip install stable-baselines3", RLToolkit.RAY: "pip install 'ray[rllib]'"}
+TOOLKIT_INSTALL = {RLToolkit.SB3: "pip install stable-baselines3",
+                   RLToolkit.RAY: "pip install 'rlops[ray]', which installs 'ray[rllib]'"}
 TOOLKIT_FRAMEWORKS = {RLToolkit.SB3: (RLFramework.PYTORCH,), RLToolkit.RAY: (RLFramework.PYTORCH,)}
 
 _NUMBER = r"[-+]?[0-9]*[.]?[0-9]+([eE][-+]?[0-9]+)?"
@@ -107,8 +108,18 @@ def check_toolkit(toolkit: RLToolkit, framework: RLFramework | None, toolkit_ver
                         toolkit_version, package, installed, installed)
 
 
-def check_preset(hyperparameters: dict[str, Any], source_dir) -> None:
-    """Load and validate the preset a built-in SB3 job will run, so a mistake fails before the job starts."""
+#: The script a toolkit's job runs when it names a preset and no entry point.
+BUILTIN_ENTRY_POINTS = {RLToolkit.SB3: sb3.BUILTIN_ENTRY_POINT, RLToolkit.RAY: rllib.BUILTIN_ENTRY_POINT}
+
+
+def check_preset(toolkit: RLToolkit, hyperparameters: dict[str, Any], source_dir) -> None:
+    """Load and validate the preset a built-in job will run, so a mistake fails before the job starts."""
+    if toolkit == RLToolkit.RAY:
+        from rlops.toolkits.rllib.presets import check_hyperparameters, load_experiment
+
+        check_hyperparameters(hyperparameters)
+        load_experiment(str(hyperparameters["preset"]), search=[source_dir])
+        return
     from rlops.toolkits.sb3.presets import load_preset
 
     overrides = {k: v for k, v in hyperparameters.items() if k != "preset" and k not in EVALUATION_KEYS}
@@ -165,30 +176,35 @@ class RLEstimator(Framework):
 
     @property
     def _uses_builtin_entry(self) -> bool:
-        return self.entry_point is None and self.toolkit == RLToolkit.SB3
+        return self.entry_point is None and self.toolkit in BUILTIN_ENTRY_POINTS
 
     def _code_location(self):
-        """Without an entry point, an SB3 job runs the built-in launcher with the ``preset`` hyperparameter."""
+        """Without an entry point, an SB3 or RAY job runs the toolkit's launcher with the ``preset`` hyperparameter."""
         if not self._uses_builtin_entry:
             return super()._code_location()
-        if "preset" not in self._hyperparameters and not EVALUATION_KEYS & self._hyperparameters.keys():
-            raise UsageError("An SB3 job without an entry_point runs a preset: pass hyperparameters={'preset': "
-                             "'cartpole-ppo'} (`rlops presets list` shows them), evaluate_episodes to evaluate a "
-                             "policy, or give an entry_point script.")
+        entry = BUILTIN_ENTRY_POINTS[self.toolkit]
+        evaluating = self.toolkit == RLToolkit.SB3 and EVALUATION_KEYS & self._hyperparameters.keys()
+        if "preset" not in self._hyperparameters and not evaluating:
+            example = "cartpole-rllib-ppo" if self.toolkit == RLToolkit.RAY else "cartpole-ppo"
+            article = "A" if self.toolkit == RLToolkit.RAY else "An"
+            raise UsageError(f"{article} {self.toolkit.name} job without an entry_point runs a preset: pass hyperparameters="
+                             f"{{'preset': '{example}'}} (`rlops presets list` shows them)"
+                             + (", evaluate_episodes to evaluate a policy," if self.toolkit == RLToolkit.SB3 else "")
+                             + " or give an entry_point script.")
         if self.source_dir:
             source = resolve_uri(self.source_dir, "source_dir")
             if not source.is_dir():
                 raise UsageError(f"source_dir {self.source_dir!r} is not a folder.")
-            return source, BUILTIN_ENTRY_POINT.name
-        return BUILTIN_ENTRY_POINT.parent, BUILTIN_ENTRY_POINT.name
+            return source, entry.name
+        return entry.parent, entry.name
 
     def _extra_dependencies(self) -> list[str]:
-        return [str(BUILTIN_ENTRY_POINT)] if self._uses_builtin_entry and self.source_dir else []
+        return [str(BUILTIN_ENTRY_POINTS[self.toolkit])] if self._uses_builtin_entry and self.source_dir else []
 
     def _validate_settings(self) -> None:
         super()._validate_settings()
         if self._uses_builtin_entry and "preset" in self._hyperparameters:
-            check_preset(self._hyperparameters, self._code_location()[0])
+            check_preset(self.toolkit, self._hyperparameters, self._code_location()[0])
 
     def _toolkit_fields(self) -> dict[str, Any]:
         return {

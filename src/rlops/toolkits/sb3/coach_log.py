@@ -14,7 +14,6 @@ The launcher's stdout is the metric channel, so these are ``print``\\ s, flushed
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import numpy as np
@@ -22,17 +21,9 @@ import torch as th
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import KVWriter
 
-AGENT = "Name=main_level/agent, Worker=0"
+from rlops.toolkits.coach_lines import emit, episode_line
 
-
-def episode_line(phase: str, episode: int, total_reward: float, exploration: float, steps: int, iteration: int) -> str:
-    return (f"{phase}> {AGENT}, Episode={episode}, Total reward={total_reward:.2f}, "
-            f"Exploration={exploration:.2f}, Steps={steps}, Training iteration={iteration}")
-
-
-def emit(line: str) -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
+__all__ = ["EpisodeLog", "LossLog", "PPOEpochLog", "emit", "episode_line"]
 
 
 def exploration_of(model) -> float:

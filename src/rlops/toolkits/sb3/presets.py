@@ -30,6 +30,7 @@ from typing import Any, Literal, Union
 import yaml
 
 from rlops.exceptions import UsageError, did_you_mean
+from rlops.toolkits.preset_files import PresetFolder
 from rlops.toolkits.sb3.algorithms import SCHEDULABLE, get_algorithm, hyperparameter_defaults
 
 BUILTIN_DIR = Path(__file__).with_name("presets")
@@ -109,33 +110,8 @@ class Preset:
 # -- finding presets --------------------------------------------------------------------------
 
 
-def builtin_names() -> list[str]:
-    return sorted(p.stem for p in BUILTIN_DIR.glob("*.yaml"))
-
-
-def find_preset(name: str, search: list[Path] = ()) -> Path:
-    """The file of preset ``name``: a path, a file in ``search`` folders, or a built-in."""
-    if name.endswith((".yaml", ".yml")) and Path(name).is_file():
-        return Path(name)
-    for folder in [*search, BUILTIN_DIR]:
-        for candidate in (folder / f"{name}.yaml", folder / "presets" / f"{name}.yaml", folder / f"{name}.yml"):
-            if candidate.is_file():
-                return candidate
-    known = builtin_names()
-    raise UsageError(f"Unknown preset {name!r}. Built-in presets: {', '.join(known)}. A preset of your own goes in "
-                     f"source_dir as {name}.yaml or presets/{name}.yaml.{did_you_mean(name, known)}")
-
-
-def load_raw(name: str, search: list[Path] = ()) -> dict[str, Any]:
-    path = find_preset(name, search)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise UsageError(f"Preset file {path} is not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"Preset file {path} must hold a mapping of fields; got {type(data).__name__}.")
-    data.setdefault("name", path.stem)
-    return data
+PRESETS = PresetFolder(BUILTIN_DIR)
+builtin_names, find_preset, load_raw = PRESETS.names, PRESETS.find, PRESETS.load
 
 
 def load_preset(name: str, overrides: dict[str, Any] | None = None, search: list[Path] = (),

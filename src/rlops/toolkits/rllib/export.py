@@ -1,0 +1,88 @@
+"""An RLlib RLModule as the same portable policy SB3 jobs write: ``policy.onnx`` + ``policy.json``.
+
+The graph takes raw observations and returns the deterministic action (the most likely one for a
+discrete space, the distribution's mean clipped to the box for a continuous one) with, where the
+module has them, the action ``probabilities`` and the state ``value``: what ``deploy``,
+``rlops serve``, ``transform`` and ``export`` already serve, with no Ray or PyTorch at serving time.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch as th
+from gymnasium import spaces
+
+import rlops
+from rlops.policies.manifest import describe_space, write_manifest
+
+OPSET = 17
+
+
+class _DeterministicPolicy(th.nn.Module):
+    def __init__(self, module, action_space: spaces.Space, with_value: bool):
+        super().__init__()
+        self.module, self.with_value = module, with_value
+        self.discrete = isinstance(action_space, spaces.Discrete)
+        self.nvec = [int(n) for n in action_space.nvec] if isinstance(action_space, spaces.MultiDiscrete) else None
+        if isinstance(action_space, spaces.Box):
+            self.register_buffer("low", th.as_tensor(action_space.low, dtype=th.float32))
+            self.register_buffer("high", th.as_tensor(action_space.high, dtype=th.float32))
+
+    def forward(self, observation):
+        batch = {"obs": observation}
+        logits = self.module.forward_inference(batch)["action_dist_inputs"]
+        if self.discrete:
+            outputs = [th.argmax(logits, dim=-1), th.softmax(logits, dim=-1)]
+        elif self.nvec:  # one categorical per dimension, their logits side by side
+            parts = th.split(logits, self.nvec, dim=-1)
+            outputs = [th.stack([p.argmax(dim=-1) for p in parts], dim=-1), th.cat([p.softmax(dim=-1) for p in parts], -1)]
+        else:
+            mean = th.chunk(logits, 2, dim=-1)[0]
+            outputs = [th.maximum(th.minimum(mean, self.high), self.low)]
+        if self.with_value:
+            outputs.append(self.module.compute_values(batch))
+        return tuple(outputs)
+
+
+def export_module(module, observation_space: spaces.Space, action_space: spaces.Space, folder: Path,
+                  algorithm: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write ``policy.onnx`` and ``policy.json`` for an RLlib torch RLModule; returns the manifest."""
+    import ray
+
+    if not isinstance(observation_space, spaces.Box):
+        raise ValueError(f"A portable policy needs a Box observation space; this module has {observation_space}.")
+    if not isinstance(action_space, (spaces.Discrete, spaces.MultiDiscrete, spaces.Box)):
+        raise ValueError(f"A portable RLlib policy needs a Discrete, MultiDiscrete or Box action space; this one "
+                         f"has {action_space}.")
+    # The module an algorithm acts with is "inference only" (no value function): then no value output.
+    with_value = hasattr(module, "compute_values") and not getattr(module, "inference_only", False)
+    graph = _DeterministicPolicy(module, action_space, with_value).eval()
+    categorical = isinstance(action_space, (spaces.Discrete, spaces.MultiDiscrete))
+    outputs = ["action"] + (["probabilities"] if categorical else []) + (
+        ["value"] if with_value else [])
+    folder.mkdir(parents=True, exist_ok=True)
+    example = th.zeros((1, *observation_space.shape), dtype=th.float32)
+    with warnings.catch_warnings(), th.no_grad():
+        warnings.simplefilter("ignore")
+        th.onnx.export(graph, (example,), str(folder / "policy.onnx"), input_names=["observation"],
+                       output_names=outputs, dynamic_axes={name: {0: "batch"} for name in ["observation", *outputs]},
+                       opset_version=OPSET, dynamo=False)
+    return write_manifest(folder, {
+        "onnx": "policy.onnx",
+        "algorithm": algorithm,
+        "toolkit": "rllib",
+        "toolkit_version": ray.__version__,
+        "rlops_version": rlops.__version__,
+        "observation_space": describe_space(observation_space),
+        "action_space": describe_space(action_space),
+        "inputs": ["observation"],
+        "outputs": outputs,
+        "deterministic": True,
+        "observation_normalization": None,
+        "recurrent": False,
+        "action_mask": False,
+        **(extra or {}),
+    })

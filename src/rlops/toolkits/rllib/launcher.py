@@ -1,0 +1,290 @@
+"""``SageMakerRayLauncher``: SageMaker's Ray launcher, on RLlib 2.x (new API stack, PyTorch).
+
+A SageMaker ``train-*.py`` that subclasses ``sagemaker_rl.ray_launcher.SageMakerRayLauncher``
+runs unchanged once its import line names rlops::
+
+    from rlops.toolkits.rllib import SageMakerRayLauncher
+
+    class MyLauncher(SageMakerRayLauncher):
+        def register_env_creator(self):
+            register_env("CartPole-v1", lambda env_config: gymnasium.make("CartPole-v1"))
+
+        def get_experiment_config(self):
+            return {"training": {"env": "CartPole-v1", "run": "PPO", "stop": {"episode_reward_mean": 450},
+                                 "config": {"num_workers": self.num_cpus - 1, "lr": 3e-4}}}
+
+    if __name__ == "__main__":
+        MyLauncher.train_main()
+
+Inside the job it starts a Ray instance of its own (every CPU of the host for env runners by
+default), translates the old config keys (:mod:`rlops.toolkits.rllib.config`), applies
+``rl.training.config.*`` hyperparameters (the user's values win), trains until a stop criterion
+or ``max_run``, and prints, once per iteration, SageMaker's Ray lines (``episode_reward_mean: X``
+...) and a Coach ``Training>`` line per finished episode. Checkpoints go to ``checkpoints/``
+every ``checkpoint_freq`` iterations (a job restarted on the same ``checkpoint_uri``, or given a
+``checkpoint`` channel, resumes); the model folder gets the RLlib checkpoint, ``params.json`` and
+the portable ``policy.onnx`` + ``policy.json``, played deterministically at the end for
+``rl.evaluation_episodes`` episodes (10 unless set).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rlops.exceptions import UsageError
+from rlops.storage import write_text
+from rlops.toolkits.coach_lines import emit, episode_line
+from rlops.toolkits.rllib.callbacks import EPISODES_KEY, EpisodeReturns
+from rlops.toolkits.rllib.config import (
+    apply_overrides, config_keys, result_value, stop_reached, translate_config, translate_stop,
+)
+
+#: Lines printed once per iteration: SageMaker's Ray metric names and where RLlib 2.x reports each.
+RAY_LINES = {
+    "episode_reward_mean": "env_runners/episode_return_mean",
+    "episode_reward_max": "env_runners/episode_return_max",
+    "episode_reward_min": "env_runners/episode_return_min",
+    "episode_len_mean": "env_runners/episode_len_mean",
+    "training_iteration": "training_iteration",
+    "timesteps_total": "num_env_steps_sampled_lifetime",
+}
+LATEST = "latest.json"
+#: Where an algorithm checkpoint keeps the learner's (full) RLModule of the default policy.
+LEARNER_MODULE = "learner_group/learner/rl_module/default_policy"
+EVALUATION_EPISODES = 10
+
+
+class SageMakerRayLauncher:
+    """Subclass it, fill in :meth:`register_env_creator` and :meth:`get_experiment_config`, call :meth:`train_main`."""
+
+    def __init__(self):
+        env = os.environ
+        self.num_cpus = int(env.get("SM_NUM_CPUS") or os.cpu_count() or 1)
+        self.num_gpus = int(env.get("SM_NUM_GPUS") or 0)
+        self.host_name = env.get("SM_CURRENT_HOST", "algo-1")
+        self.hosts = json.loads(env.get("SM_HOSTS") or '["algo-1"]')
+        self.is_master_node = self.host_name == self.hosts[0]
+        self.hyperparameters = json.loads(env.get("SM_HPS") or "{}")
+        training_env = json.loads(env.get("SM_TRAINING_ENV") or "{}")
+        self.model_dir = Path(env.get("SM_MODEL_DIR") or "model")
+        self.output_data_dir = Path(env.get("SM_OUTPUT_DATA_DIR") or "output/data")
+        self.checkpoint_dir = Path(training_env.get("checkpoint_dir") or "checkpoints")
+        self.checkpoint_channel = Path(env["SM_CHANNEL_CHECKPOINT"]) if env.get("SM_CHANNEL_CHECKPOINT") else None
+        self._stop_signal = False
+
+    # -- what a subclass fills in -----------------------------------------------------------------
+
+    def register_env_creator(self) -> None:
+        """Register the environment with ``ray.tune.registry.register_env`` (nothing to do for a Gymnasium id)."""
+
+    def get_experiment_config(self) -> dict[str, Any]:
+        raise NotImplementedError("Subclasses return {'training': {'env': ..., 'run': ..., 'config': {...}, 'stop': {...}}}.")
+
+    def customize_experiment_config(self, config: dict[str, Any]) -> dict[str, Any]:
+        """Apply the job's ``rl.``-prefixed hyperparameters to the experiment (the user's values win)."""
+        return apply_overrides(config, self.hyperparameters)
+
+    # -- running ---------------------------------------------------------------------------------
+
+    @classmethod
+    def train_main(cls) -> None:
+        cls().launch()
+
+    def launch(self) -> None:
+        if len(self.hosts) > 1:
+            raise UsageError(f"RLToolkit.RAY runs on one host for now; this job has {len(self.hosts)} "
+                             "(instance_count). Use instance_count=1: RLlib's env runners use every CPU of the host.")
+        self.register_env_creator()
+        experiment = self.customize_experiment_config(self.get_experiment_config())
+        training = experiment.get("training") if isinstance(experiment, dict) else None
+        if not isinstance(training, dict) or "run" not in training:
+            raise UsageError("get_experiment_config() must return {'training': {'run': 'PPO', 'env': ..., 'config': "
+                             f"{{...}}, 'stop': {{...}}}}; got {experiment!r}.")
+        import ray
+
+        temp_dir = tempfile.mkdtemp(prefix="rlops-ray-")  # short (socket paths), and no stale cluster to join
+        signal.signal(signal.SIGTERM, self._on_term)
+        ray.init(address="local", num_cpus=self.num_cpus, num_gpus=self.num_gpus, include_dashboard=False,
+                 _temp_dir=temp_dir, log_to_driver=False, configure_logging=False)
+        episodes = experiment.get("evaluation_episodes", EVALUATION_EPISODES)
+        if not isinstance(episodes, int) or isinstance(episodes, bool) or episodes < 1:
+            raise UsageError(f"evaluation_episodes (rl.evaluation_episodes) must be a positive integer; got {episodes!r}.")
+        try:
+            self.train(training, episodes)
+        finally:
+            ray.shutdown()
+            shutil.rmtree(temp_dir, ignore_errors=True)
+
+    def _on_term(self, *_):
+        self._stop_signal = True  # finish the iteration, save the model, exit cleanly
+
+    def build_config(self, training: dict[str, Any]):
+        """The RLlib 2.x ``AlgorithmConfig`` for SageMaker's ``training`` section."""
+        from ray.tune.registry import get_trainable_cls
+
+        algorithm = str(training["run"])
+        try:
+            config = get_trainable_cls(algorithm).get_default_config()
+        except Exception:
+            raise UsageError(f"Unknown RLlib algorithm {algorithm!r}; use one RLlib 2.x has, such as PPO, APPO, IMPALA, "
+                             "DQN, SAC, BC, CQL or MARWIL.") from None
+        old = dict(training.get("config") or {})
+        env = training.get("env") or old.get("env")
+        if not env:
+            raise UsageError("The experiment names no environment: set training.env (or training.config.env).")
+        translation = translate_config(old, known=config_keys(config))
+        for note in translation.notes:
+            emit(f"rlops: {note}")
+        settings = dict(translation.settings)
+        model = settings.pop("model_config", None)
+        settings.setdefault("num_env_runners", self.num_cpus)
+        register_gymnasium_id(env)
+        config.environment(env=env, env_config=old.get("env_config") or {}).framework("torch")
+        config.update_from_dict(settings)
+        if model:
+            config.rl_module(model_config=model)
+        config.callbacks(EpisodeReturns)
+        return algorithm, env, config
+
+    def train(self, training: dict[str, Any], evaluation_episodes: int = EVALUATION_EPISODES) -> None:
+        algorithm, env_name, config = self.build_config(training)
+        stop = translate_stop(training.get("stop") or {})
+        every = int(training.get("checkpoint_freq") or 10)
+        algo = config.build_algo()
+        self.restore(algo)
+        episodes = 0
+        while True:
+            result = algo.train()
+            iteration = int(result["training_iteration"])
+            for ret, length in _episodes(result):
+                emit(episode_line("Training", episodes, ret, 0.0, length, iteration))
+                episodes += 1
+            for name, path in RAY_LINES.items():
+                value = result_value(result, path)
+                if value is not None:
+                    emit(f"{name}: {value}")
+            if iteration % every == 0:
+                self.save_checkpoint(algo, iteration)
+            reached = stop_reached(result, stop)
+            if reached or self._stop_signal:
+                emit(f"rlops: stopping after iteration {iteration}: {reached or 'SIGTERM'}")
+                break
+        self.save_checkpoint(algo, iteration)
+        self.save_model(algo, algorithm, env_name, config, evaluation_episodes)
+
+    # -- checkpoints and model -------------------------------------------------------------------
+
+    def restore(self, algo) -> None:
+        for folder in (self.checkpoint_dir, self.checkpoint_channel):
+            latest = folder / LATEST if folder else None
+            if latest and latest.is_file():
+                path = folder / json.loads(latest.read_text())["checkpoint"]
+                algo.restore_from_path(str(path))
+                emit(f"Resuming from checkpoint {path} (iteration {algo.iteration})")
+                return
+
+    def save_checkpoint(self, algo, iteration: int) -> None:
+        name = f"checkpoint_{iteration:06d}"
+        algo.save_to_path(str(self.checkpoint_dir / name))
+        write_text(self.checkpoint_dir / LATEST, json.dumps({"checkpoint": name, "iteration": iteration}))
+        for old in sorted(self.checkpoint_dir.glob("checkpoint_*"))[:-2]:  # keep the last two
+            shutil.rmtree(old, ignore_errors=True)
+
+    def save_model(self, algo, algorithm: str, env_name: str, config, evaluation_episodes: int) -> None:
+        """The RLlib checkpoint, ``params.json`` and the portable policy, evaluated deterministically."""
+        from ray.rllib.core.rl_module.rl_module import RLModule
+
+        from rlops.toolkits.rllib.export import export_module
+
+        checkpoint = (self.model_dir / "checkpoint").resolve()
+        algo.save_to_path(str(checkpoint))
+        write_text(self.model_dir / "params.json", json.dumps(config.to_dict(), indent=2, default=repr))
+        # The learner's module has the value function too (the one the algorithm acts with does not).
+        module = RLModule.from_checkpoint(str(checkpoint / LEARNER_MODULE))
+        env = make_env(env_name, config.env_config)
+        export_module(module, env.observation_space, env.action_space, self.model_dir, algorithm,
+                      {"env_id": env_name if isinstance(env_name, str) else None})
+        summary = evaluate(self.model_dir, env, evaluation_episodes, int(algo.iteration))
+        write_text(self.output_data_dir / "evaluation.json", json.dumps(summary, indent=2))
+
+
+class PresetLauncher(SageMakerRayLauncher):
+    """Stands in for a user's launcher script: the experiment is the ``preset`` hyperparameter's."""
+
+    def get_experiment_config(self) -> dict[str, Any]:
+        from rlops.toolkits.rllib.presets import PRESETS, check_hyperparameters, load_experiment
+
+        check_hyperparameters(self.hyperparameters)
+        name = self.hyperparameters.get("preset")
+        if not name:
+            raise UsageError("A RAY job without an entry point needs hyperparameters={'preset': NAME}; built-in "
+                             f"RLlib presets: {', '.join(PRESETS.names())}.")
+        return load_experiment(str(name), [Path.cwd()])
+
+
+class GymnasiumCreator:
+    """Makes a Gymnasium environment by id in any Ray process, rlops's sample environments included."""
+
+    def __init__(self, env_id: str):
+        self.env_id = env_id
+
+    def __call__(self, env_config):
+        import gymnasium
+
+        import rlops.envs  # noqa: F401  (registers rlops/...; env runners are fresh processes)
+
+        return gymnasium.make(self.env_id, **dict(env_config or {}))
+
+
+def register_gymnasium_id(env) -> None:
+    """Register a Gymnasium id with Ray unless the script registered a creator under that name."""
+    from ray.tune.registry import ENV_CREATOR, _global_registry, register_env
+
+    if isinstance(env, str) and not _global_registry.contains(ENV_CREATOR, env):
+        register_env(env, GymnasiumCreator(env))
+
+
+def make_env(env_name, env_config: dict):
+    """The environment ``env_name`` names: one registered with Ray, or a Gymnasium id."""
+    from ray.tune.registry import ENV_CREATOR, _global_registry
+
+    if isinstance(env_name, str) and _global_registry.contains(ENV_CREATOR, env_name):
+        return _global_registry.get(ENV_CREATOR, env_name)(env_config)
+    if isinstance(env_name, str):
+        return GymnasiumCreator(env_name)(env_config)
+    return env_name(env_config)
+
+
+def evaluate(model_dir: Path, env, episodes: int, iteration: int) -> dict[str, Any]:
+    """Play the exported (deterministic) policy for ``episodes`` episodes: ``Testing>`` lines and a summary."""
+    from rlops.policies.portable import PortablePolicy
+
+    policy = PortablePolicy(model_dir)
+    returns = []
+    for episode in range(episodes):
+        obs, _ = env.reset(seed=1000 + episode)
+        total, steps, done = 0.0, 0, False
+        while not done:
+            action, _ = policy.predict(obs)
+            obs, reward, terminated, truncated, _ = env.step(action.item() if np.ndim(action) == 0 else action)
+            total, steps, done = total + float(reward), steps + 1, terminated or truncated
+        returns.append(total)
+        emit(episode_line("Testing", episode, total, 0.0, steps, iteration))
+    values = np.array(returns)
+    emit(f"Evaluation summary> episodes={episodes}, mean return={values.mean():.2f}, std={values.std():.2f}, "
+         f"min={values.min():.2f}, max={values.max():.2f}")
+    return {"episodes": episodes, "mean": float(values.mean()), "std": float(values.std()), "returns": returns}
+
+
+def _episodes(result: dict[str, Any]) -> list[tuple[float, int]]:
+    """``(return, length)`` of every episode the env runners finished this iteration."""
+    values = result_value(result, f"env_runners/{EPISODES_KEY}")
+    return [(float(r), int(l)) for r, l in values] if isinstance(values, list) else []
