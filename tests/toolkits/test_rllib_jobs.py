@@ -47,6 +47,7 @@ def test_cartpole_launcher_job_learns_reports_and_exports(tmp_path):
 
     assert float(SUMMARY.search(log).group(1)) >= 475  # the exported policy, played deterministically
     assert "rlops: config key 'num_sgd_iter' is 'num_epochs' on RLlib 2.x." in log
+    assert re.search(r"^rlops: Ray \S+ started on 127\.0\.0\.1:\d+ with \d+ CPU", log, re.M)  # loopback only
     iterations = int(re.findall(r"^training_iteration: (\d+)$", log, re.M)[-1])
     frame = estimator.training_job_analytics.dataframe()  # the default RAY regexes read SageMaker's Ray lines
     assert len(frame[frame.metric_name == "episode_reward_mean"]) == iterations

@@ -112,8 +112,11 @@ class SageMakerRayLauncher:
 
         temp_dir = tempfile.mkdtemp(prefix="rlops-ray-")  # short (socket paths), and no stale cluster to join
         signal.signal(signal.SIGTERM, self._on_term)
+        _loopback_only()
         ray.init(address="local", num_cpus=self.num_cpus, num_gpus=self.num_gpus, include_dashboard=False,
                  _temp_dir=temp_dir, log_to_driver=False, configure_logging=False)
+        emit(f"rlops: Ray {ray.__version__} started on {ray.get_runtime_context().gcs_address} with "
+             f"{self.num_cpus} CPU(s) and {self.num_gpus} GPU(s)")
         episodes = experiment.get("evaluation_episodes", EVALUATION_EPISODES)
         if not isinstance(episodes, int) or isinstance(episodes, bool) or episodes < 1:
             raise UsageError(f"evaluation_episodes (rl.evaluation_episodes) must be a positive integer; got {episodes!r}.")
@@ -250,6 +253,20 @@ def register_gymnasium_id(env) -> None:
 
     if isinstance(env, str) and not _global_registry.contains(ENV_CREATOR, env):
         register_env(env, GymnasiumCreator(env))
+
+
+def _loopback_only() -> None:
+    """Keep a one-host Ray instance on 127.0.0.1.
+
+    Ray advertises a node on the machine's network address even when it runs alone; its switch for
+    single-node use (named for Windows and macOS, where multi-node is off) makes every process it
+    starts use loopback instead. The constant is read at call time, so setting it works even when
+    the script imported Ray first; the environment variable carries it to Ray's worker processes.
+    """
+    import ray._private.ray_constants as ray_constants
+
+    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
+    ray_constants.ENABLE_RAY_CLUSTER = False
 
 
 def make_env(env_name, env_config: dict):
