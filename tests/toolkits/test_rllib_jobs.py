@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tarfile
 
@@ -35,9 +36,16 @@ def job_log(estimator) -> str:
     return "".join(Session().service.jobs.logs(estimator.latest_training_job.name))
 
 
-def no_ray_left() -> bool:
-    return not [p for p in psutil.process_iter(["name", "cmdline"])
-                if "raylet" in (p.info["name"] or "") or "gcs_server" in (p.info["name"] or "")]
+def no_ray_left(within: float = 10.0) -> bool:
+    """No Ray node process (raylet, GCS) runs on this machine, at the latest ``within`` seconds from now."""
+    import time
+
+    deadline = time.monotonic() + within
+    while True:
+        left = [p for p in psutil.process_iter(["name"]) if p.info["name"] in ("raylet", "gcs_server")]
+        if not left or time.monotonic() > deadline:
+            return not left
+        time.sleep(0.2)
 
 
 def test_cartpole_launcher_job_learns_reports_and_exports(tmp_path):
@@ -136,3 +144,39 @@ def test_autoscaling_preset_exports_a_multidiscrete_policy(tmp_path):
     expected = np.stack([logits[:, :11].argmax(-1), logits[:, 11:].argmax(-1)], axis=-1)
     actions, _ = policy.predict(observations)
     assert actions.shape == (200, 2) and (actions == expected).all()
+
+
+def test_two_instances_form_one_ray_cluster_with_runners_on_both(tmp_path):
+    estimator = RLEstimator(entry_point="ray_cartpole.py", source_dir=str(SCRIPTS), toolkit=RLToolkit.RAY,
+                            instance_count=2, output_path=str(tmp_path / "out"),
+                            hyperparameters={"rl.training.stop.training_iteration": 2, "rl.evaluation_episodes": 1})
+    estimator.fit(logs=False)
+    log = job_log(estimator)
+    assert re.search(r"^algo-1 \| rlops: Ray \S+ cluster at 127\.0\.0\.1:\d+: 2 nodes \(algo-1, algo-2\) on 127\.0\.0\.1,",
+                     log, re.M)  # every node on loopback
+    assert "algo-2 | algo-2: the driver is done; node stopped" in log
+    output = resolve_uri(estimator.latest_training_job.describe()["ModelArtifacts"]["S3ModelArtifacts"]).parent
+    with tarfile.open(output / "output.tar.gz") as archive:
+        placement = json.load(archive.extractfile("placement.json"))  # as Ray placed them, asked by the driver
+    assert placement["env_runners"] == {"algo-1": 1, "algo-2": 1}
+    assert PortablePolicy.load(estimator.model_data).manifest["toolkit"] == "rllib"
+    assert no_ray_left()
+
+
+def test_a_killed_host_fails_the_job_and_leaves_nothing_running(tmp_path):
+    import time
+
+    estimator = RLEstimator(entry_point="ray_cartpole.py", source_dir=str(SCRIPTS), toolkit=RLToolkit.RAY,
+                            instance_count=2, output_path=str(tmp_path / "out"), stop_grace_period=5,
+                            hyperparameters={"rl.training.stop.training_iteration": 500})
+    estimator.fit(wait=False)
+    jobs, name = Session().service.jobs, estimator.latest_training_job.name
+    deadline = time.time() + 120
+    while "training_iteration: 1\n" not in "".join(jobs.logs(name)) and time.time() < deadline:
+        time.sleep(0.2)
+    supervisor = psutil.Process(jobs.describe(name).supervisor_pid)
+    algo_2 = next(p for p in supervisor.children() if p.environ().get("SM_CURRENT_HOST") == "algo-2")
+    algo_2.kill()
+    job = jobs.wait(name)
+    assert job.status == "Failed" and "exit code -9 on algo-2" in job.failure_reason
+    assert no_ray_left()

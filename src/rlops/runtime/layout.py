@@ -18,6 +18,8 @@ from rlops.runtime.spec import JobSpec
 NETWORK_INTERFACE = "lo"
 #: Touched in a job's work folder once its outcome is recorded.
 ENDED_MARKER = "ended"
+#: A folder every host of a job shares, where hosts find each other (a Ray head's address, for instance).
+RENDEZVOUS_ENV = "RLOPS_RENDEZVOUS_DIR"
 
 
 def _json(value: Any) -> str:

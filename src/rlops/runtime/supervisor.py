@@ -30,8 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+import psutil
+
 from rlops.exceptions import UsageError
-from rlops.runtime.layout import ENDED_MARKER, HostLayout, entry_command, job_environment, write_config
+from rlops.runtime.layout import (
+    ENDED_MARKER, RENDEZVOUS_ENV, HostLayout, entry_command, job_environment, write_config,
+)
 from rlops.runtime.metrics import MetricExtractor
 from rlops.runtime.spec import JobSpec
 from rlops.runtime.transfer import fill_channel, sync_tree
@@ -175,7 +179,8 @@ class Supervisor:
         spec = self.spec
         for host in self.hosts:  # start every host before any reader thread (fork safety)
             env = {**os.environ, **spec.environment,
-                   **job_environment(spec, host.name, host.layout, host.checkpoints), "PYTHONUNBUFFERED": "1"}
+                   **job_environment(spec, host.name, host.layout, host.checkpoints), "PYTHONUNBUFFERED": "1",
+                   RENDEZVOUS_ENV: str(self.work_dir / "rendezvous")}
             extra = [p for p in (self.site_packages, host.layout.code) if p]
             env["PYTHONPATH"] = os.pathsep.join([*map(str, extra), *filter(None, [env.get("PYTHONPATH")])])
             host.process = subprocess.Popen(
@@ -244,9 +249,10 @@ class Supervisor:
             host.process.wait()
 
     def kill_all(self) -> None:
+        """SIGKILL every host and whatever it started (a Ray node, say), even after the host itself died."""
         for host in self.hosts:
-            if host.process and host.process.poll() is None:
-                _signal_group(host.process, signal.SIGKILL)
+            if host.process:
+                _kill_session(host.process.pid)
                 host.process.wait()
 
     # -- output -------------------------------------------------------------------------------
@@ -304,6 +310,17 @@ def _truncate(reason: str | None) -> str | None:
         return reason
     head = reason.split("\n", 1)[0][:200]
     return f"{head}\n...\n{reason[-(MAX_REASON - len(head) - 5):]}"
+
+
+def _kill_session(sid: int) -> None:
+    """SIGKILL every process of session ``sid``: each host runs in a session of its own, and what it starts
+    stays in it whatever process group it makes for itself."""
+    for pid in psutil.pids():
+        try:
+            if os.getsid(pid) == sid:
+                os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            continue
 
 
 def _signal_group(process: subprocess.Popen, sig: int) -> None:

@@ -79,6 +79,7 @@ class SageMakerRayLauncher:
         self.checkpoint_dir = Path(training_env.get("checkpoint_dir") or "checkpoints")
         self.checkpoint_channel = Path(env["SM_CHANNEL_CHECKPOINT"]) if env.get("SM_CHANNEL_CHECKPOINT") else None
         self._stop_signal = False
+        self.runner_cpus = self.num_cpus  # env runners by default: every CPU the job's Ray has
 
     # -- what a subclass fills in -----------------------------------------------------------------
 
@@ -99,32 +100,81 @@ class SageMakerRayLauncher:
         cls().launch()
 
     def launch(self) -> None:
-        if len(self.hosts) > 1:
-            raise UsageError(f"RLToolkit.RAY runs on one host for now; this job has {len(self.hosts)} "
-                             "(instance_count). Use instance_count=1: RLlib's env runners use every CPU of the host.")
         self.register_env_creator()
+        if len(self.hosts) > 1 and not self.is_master_node:
+            self.join_cluster()  # a worker host serves env runners until the driver on algo-1 is done
+            return
         experiment = self.customize_experiment_config(self.get_experiment_config())
         training = experiment.get("training") if isinstance(experiment, dict) else None
         if not isinstance(training, dict) or "run" not in training:
             raise UsageError("get_experiment_config() must return {'training': {'run': 'PPO', 'env': ..., 'config': "
                              f"{{...}}, 'stop': {{...}}}}; got {experiment!r}.")
+        episodes = experiment.get("evaluation_episodes", EVALUATION_EPISODES)
+        if not isinstance(episodes, int) or isinstance(episodes, bool) or episodes < 1:
+            raise UsageError(f"evaluation_episodes (rl.evaluation_episodes) must be a positive integer; got {episodes!r}.")
+        signal.signal(signal.SIGTERM, self._on_term)
+        if len(self.hosts) > 1:
+            self.drive_cluster(training, episodes)
+        else:
+            self.drive_local(training, episodes)
+
+    def drive_local(self, training: dict[str, Any], episodes: int) -> None:
+        """One host: a Ray instance of the job's own, every CPU of the host for env runners."""
         import ray
 
         temp_dir = tempfile.mkdtemp(prefix="rlops-ray-")  # short (socket paths), and no stale cluster to join
-        signal.signal(signal.SIGTERM, self._on_term)
         _loopback_only()
         ray.init(address="local", num_cpus=self.num_cpus, num_gpus=self.num_gpus, include_dashboard=False,
                  _temp_dir=temp_dir, log_to_driver=False, configure_logging=False)
         emit(f"rlops: Ray {ray.__version__} started on {ray.get_runtime_context().gcs_address} with "
              f"{self.num_cpus} CPU(s) and {self.num_gpus} GPU(s)")
-        episodes = experiment.get("evaluation_episodes", EVALUATION_EPISODES)
-        if not isinstance(episodes, int) or isinstance(episodes, bool) or episodes < 1:
-            raise UsageError(f"evaluation_episodes (rl.evaluation_episodes) must be a positive integer; got {episodes!r}.")
         try:
             self.train(training, episodes)
         finally:
             ray.shutdown()
             shutil.rmtree(temp_dir, ignore_errors=True)
+
+    def _rendezvous(self):
+        from rlops.toolkits.rllib.cluster import RENDEZVOUS_ENV, Rendezvous
+
+        folder = os.environ.get(RENDEZVOUS_ENV)
+        if not folder:
+            raise UsageError(f"A RAY job on several hosts needs {RENDEZVOUS_ENV}, which rlops's runtime sets; run the "
+                             "script as an rlops job.")
+        return Rendezvous(Path(folder))
+
+    @property
+    def cpus_per_host(self) -> int:
+        """Each host's share of this machine's CPUs (locally, hosts are processes on one machine)."""
+        return max(1, self.num_cpus // len(self.hosts))
+
+    def join_cluster(self) -> None:
+        from rlops.toolkits.rllib.cluster import join
+
+        join(self.host_name, self.cpus_per_host, 0, self._rendezvous())
+
+    def drive_cluster(self, training: dict[str, Any], episodes: int) -> None:
+        """algo-1: start the head, wait for every host's node, train across them, then release the hosts."""
+        import ray
+
+        from rlops.toolkits.rllib.cluster import start_head, stop_node, use_loopback, use_token, wait_for_hosts
+
+        rendezvous = self._rendezvous()
+        use_loopback()
+        head, address, token = start_head(self.cpus_per_host, self.num_gpus, self.host_name, rendezvous)
+        use_token(token)
+        try:
+            ray.init(address=address, log_to_driver=False, configure_logging=False)
+            wait_for_hosts(self.hosts[1:], rendezvous, head)
+            self.runner_cpus = int(ray.cluster_resources()["CPU"])
+            addresses = sorted({node["NodeManagerAddress"] for node in ray.nodes() if node["Alive"]})
+            emit(f"rlops: Ray {ray.__version__} cluster at {address}: {len(self.hosts)} nodes "
+                 f"({', '.join(self.hosts)}) on {', '.join(addresses)}, {self.runner_cpus} CPU(s)")
+            self.train(training, episodes)
+        finally:
+            rendezvous.mark("done")
+            ray.shutdown()
+            stop_node(head)
 
     def _on_term(self, *_):
         self._stop_signal = True  # finish the iteration, save the model, exit cleanly
@@ -148,7 +198,7 @@ class SageMakerRayLauncher:
             emit(f"rlops: {note}")
         settings = dict(translation.settings)
         model = settings.pop("model_config", None)
-        settings.setdefault("num_env_runners", self.num_cpus)
+        settings.setdefault("num_env_runners", self.runner_cpus)
         register_gymnasium_id(env)
         config.environment(env=env, env_config=old.get("env_config") or {}).framework("torch")
         config.update_from_dict(settings)
@@ -162,6 +212,7 @@ class SageMakerRayLauncher:
         stop = translate_stop(training.get("stop") or {})
         every = int(training.get("checkpoint_freq") or 10)
         algo = config.build_algo()
+        self.record_placement(algo)
         self.restore(algo)
         episodes = 0
         while True:
@@ -182,6 +233,22 @@ class SageMakerRayLauncher:
                 break
         self.save_checkpoint(algo, iteration)
         self.save_model(algo, algorithm, env_name, config, evaluation_episodes)
+
+    def record_placement(self, algo) -> None:
+        """Which host each env runner is on, as Ray places them (``output/data/placement.json``)."""
+        import ray
+
+        from rlops.toolkits.rllib.cluster import host_resource
+
+        hosts = {node["NodeID"]: next((h for h in self.hosts if host_resource(h) in node["Resources"]), node["NodeID"])
+                 for node in ray.nodes() if node["Alive"]}
+        nodes = algo.env_runner_group.foreach_env_runner(lambda runner: ray.get_runtime_context().get_node_id(),
+                                                         local_env_runner=False)
+        counts: dict[str, int] = {}
+        for node in nodes:
+            counts[hosts.get(node, node)] = counts.get(hosts.get(node, node), 0) + 1
+        write_text(self.output_data_dir / "placement.json", json.dumps({"env_runners": counts}, indent=2))
+        emit(f"rlops: {len(nodes)} env runner(s) on " + ", ".join(f"{h}: {n}" for h, n in sorted(counts.items())))
 
     # -- checkpoints and model -------------------------------------------------------------------
 

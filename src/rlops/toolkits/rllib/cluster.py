@@ -1,0 +1,190 @@
+"""A Ray cluster across a job's hosts, on loopback, with a token of the job's own.
+
+``instance_count=N`` runs the entry point once per host. Host ``algo-1`` starts the Ray head and
+publishes its address and the cluster's token in the job's rendezvous folder
+(``RLOPS_RENDEZVOUS_DIR``); every other host waits for that file, joins the head with its share of
+the machine's CPUs and a ``host:<name>`` resource, says so in the folder, and keeps its node up
+until the driver on ``algo-1`` writes ``done``. The rendezvous is files, not sleeps; each wait has
+a deadline and ends with an error that names the host that did not come.
+
+Ray advertises its nodes on the machine's network address even when every node is on this
+machine; :func:`use_loopback` makes the Ray code in a process use 127.0.0.1 instead, and
+``python -m rlops.toolkits.rllib.cluster start ...`` is ``ray start`` with that applied.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rlops.exceptions import UsageError
+from rlops.storage import write_text
+
+RENDEZVOUS_ENV = "RLOPS_RENDEZVOUS_DIR"  # set by the runtime (rlops.runtime.layout), read here
+JOIN_TIMEOUT_S = 90.0
+POLL_S = 0.2
+LOOPBACK = "127.0.0.1"
+
+
+def use_loopback() -> None:
+    """Make Ray in this process advertise and connect on 127.0.0.1 (all of a local job's nodes are here)."""
+    import ray._private.services as services
+
+    services.resolve_ip_for_localhost = lambda host: host
+    services.get_node_ip_address = lambda address=None: LOOPBACK
+
+
+def use_token(token: str) -> None:
+    """Authenticate this process (and the processes it starts) to the job's cluster with ``token``."""
+    from ray._raylet import AuthenticationTokenLoader, Config
+
+    os.environ.update(RAY_AUTH_MODE="token", RAY_AUTH_TOKEN=token)
+    Config.initialize("")  # Ray read its settings when it was imported: make it read them again
+    AuthenticationTokenLoader.instance().reset_cache()
+
+
+def host_resource(host: str) -> str:
+    return f"host:{host}"
+
+
+class Rendezvous:
+    """The files through which a job's hosts find the head and tell each other they are there."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def head_file(self) -> Path:
+        return self.folder / "head.json"
+
+    def publish_head(self, address: str, token: str) -> None:
+        write_text(self.head_file, json.dumps({"address": address, "token": token}))
+        self.head_file.chmod(0o600)
+
+    def wait_for_head(self, host: str, timeout: float = JOIN_TIMEOUT_S) -> dict:
+        deadline = time.monotonic() + timeout
+        while not self.head_file.is_file():
+            if time.monotonic() > deadline:
+                raise UsageError(f"{host}: the Ray head on algo-1 did not start within {timeout:.0f} s.")
+            time.sleep(POLL_S)
+        return json.loads(self.head_file.read_text())
+
+    def mark(self, name: str) -> None:
+        write_text(self.folder / name, "")
+
+    def marked(self, name: str) -> bool:
+        return (self.folder / name).exists()
+
+
+def start_node(args: list[str], token: str, log: Path) -> subprocess.Popen:
+    """``ray start ... --block`` (on loopback, with the job's token) as a child of this host's process."""
+    env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token}
+    with open(log, "ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "rlops.toolkits.rllib.cluster", "start", *args, "--block",
+                                 f"--node-ip-address={LOOPBACK}", "--disable-usage-stats"],
+                                env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
+def start_head(num_cpus: int, num_gpus: int, host: str, rendezvous: Rendezvous) -> tuple[subprocess.Popen, str, str]:
+    """Start the head node; returns its process, address and token once it accepts connections."""
+    token = secrets.token_hex(32)
+    port = _free_port()
+    temp_dir = tempfile.mkdtemp(prefix="rlops-ray-")
+    process = start_node(["--head", f"--port={port}", f"--num-cpus={num_cpus}", f"--num-gpus={num_gpus}",
+                          f"--temp-dir={temp_dir}", "--include-dashboard=false",
+                          f"--resources={json.dumps({host_resource(host): 1})}"], token,
+                         rendezvous.folder / f"ray-{host}.log")
+    address = f"{LOOPBACK}:{port}"
+    _wait_listening(port, process, host)
+    rendezvous.publish_head(address, token)
+    return process, address, token
+
+
+def join(host: str, num_cpus: int, num_gpus: int, rendezvous: Rendezvous) -> None:
+    """A worker host: join the head, say so, and keep the node up until the driver is done."""
+    head = rendezvous.wait_for_head(host)
+    process = start_node([f"--address={head['address']}", f"--num-cpus={num_cpus}", f"--num-gpus={num_gpus}",
+                          f"--resources={json.dumps({host_resource(host): 1})}"], head["token"],
+                         rendezvous.folder / f"ray-{host}.log")
+    rendezvous.mark(f"joined-{host}")
+    print(f"{host}: joined the Ray cluster at {head['address']} with {num_cpus} CPU(s)", flush=True)
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    try:
+        while not rendezvous.marked("done") and not stopping:
+            if process.poll() is not None:
+                raise UsageError(f"{host}: its Ray node stopped (exit code {process.returncode}); see "
+                                 f"{rendezvous.folder / f'ray-{host}.log'}.")
+            time.sleep(POLL_S)
+    finally:
+        stop_node(process)
+    print(f"{host}: the driver is done; node stopped", flush=True)
+
+
+def wait_for_hosts(hosts: list[str], rendezvous: Rendezvous, head: subprocess.Popen,
+                   timeout: float = JOIN_TIMEOUT_S) -> None:
+    """On algo-1: wait until every other host has joined, and Ray sees each one's node."""
+    import ray
+
+    deadline = time.monotonic() + timeout
+    for host in hosts:
+        while host_resource(host) not in ray.cluster_resources():
+            if head.poll() is not None:
+                raise UsageError(f"The Ray head stopped (exit code {head.returncode}) while waiting for {host}.")
+            if time.monotonic() > deadline:
+                joined = rendezvous.marked(f"joined-{host}")
+                raise UsageError(f"Host {host} did not join the Ray cluster within {timeout:.0f} s"
+                                 + (" (it started its node, but Ray does not see it)." if joined else "."))
+            time.sleep(POLL_S)
+
+
+def stop_node(process: subprocess.Popen, grace: float = 15.0) -> None:
+    """End a ``ray start --block`` node: SIGTERM (it stops its Ray processes), then SIGKILL after ``grace``."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        return probe.getsockname()[1]
+
+
+def _wait_listening(port: int, process: subprocess.Popen, host: str, timeout: float = JOIN_TIMEOUT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            raise UsageError(f"{host}: the Ray head did not start (exit code {process.returncode}).")
+        with socket.socket() as probe:
+            if probe.connect_ex((LOOPBACK, port)) == 0:
+                return
+        if time.monotonic() > deadline:
+            raise UsageError(f"{host}: the Ray head did not listen on port {port} within {timeout:.0f} s.")
+        time.sleep(POLL_S)
+
+
+def main() -> None:
+    """``ray``'s command line, on loopback."""
+    use_loopback()
+    from ray.scripts.scripts import main as ray_main
+
+    sys.argv = ["ray", *sys.argv[1:]]
+    ray_main()
+
+
+if __name__ == "__main__":
+    main()
