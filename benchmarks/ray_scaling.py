@@ -1,16 +1,21 @@
-"""A RAY cart-pole job against a plain RLlib script with the same config, in one run.
+"""RAY jobs across 1, 2 and 4 nodes, and a RAY cart-pole job against a plain RLlib script, in one run.
 
-Both train RLlib 2.x PPO on CartPole-v1 with the ``cartpole-rllib-ppo`` preset's config for the
+**Nodes.** Environment steps per second of RAY jobs with ``instance_count`` 1, 2 and 4, one env
+runner per node (``rl.cpus_per_host=1``): on a simulator whose step waits a fixed time (as slow
+simulators do, so this machine's cores are not the limit) and on CPU-bound CartPole. Steps per
+second are read from each job's log (``timesteps_total`` and ``time_this_iter_s`` after the first
+iteration). Target (issue 9): at least 0.8·N times one node's throughput on the waiting simulator.
+
+**Overhead.** Both train RLlib 2.x PPO on CartPole-v1 with the ``cartpole-rllib-ppo`` preset's config for the
 same number of iterations on a Ray instance of their own with every CPU as env runners, save a
 checkpoint and play 10 deterministic episodes. The rlops job additionally lays out the job, prints
 SageMaker's Ray lines and Coach's episode lines (turned into metrics by its supervisor), writes
 checkpoints and exports the ONNX policy: that is the overhead measured. Runs alternate so noise hits
 both alike.
 
-    python benchmarks/ray_scaling.py [--iterations 20] [--repeats 3]
+    python benchmarks/ray_scaling.py [--section nodes|overhead|all] [--iterations 20] [--repeats 3]
 
-Target (issue 9): the rlops job at most 5% slower than the plain script. (Throughput across 1, 2
-and 4 nodes arrives with multi-instance RAY jobs.)
+Target (issue 9): the rlops job at most 5% slower than the plain script.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -62,10 +68,84 @@ ray.shutdown()
 '''
 
 
+WAITING_LAUNCHER = '''
+import time
+
+import gymnasium
+from ray.tune.registry import register_env
+
+from rlops.toolkits.rllib import SageMakerRayLauncher
+
+
+class WaitingCartPole(gymnasium.Wrapper):
+    """CartPole whose every step waits a fixed time, as a slow simulator does."""
+
+    def __init__(self, config):
+        super().__init__(gymnasium.make("CartPole-v1"))
+        self.wait_s = config.get("wait_s", 0.0)
+
+    def step(self, action):
+        time.sleep(self.wait_s)
+        return self.env.step(action)
+
+
+class Launcher(SageMakerRayLauncher):
+    def register_env_creator(self):
+        register_env("WaitingCartPole", WaitingCartPole)
+
+    def get_experiment_config(self):
+        return {"training": {"env": "WaitingCartPole", "run": "PPO", "checkpoint_freq": 1000,
+                             "stop": {"training_iteration": 4},
+                             "config": {"env_config": {"wait_s": 0.0}, "num_epochs": 1, "minibatch_size": 500,
+                                        "train_batch_size_per_learner": 2000, "num_envs_per_env_runner": 1}}}
+
+
+if __name__ == "__main__":
+    Launcher.train_main()
+'''
+
+
+def steps_per_second(log: str) -> float:
+    """Environment steps per second over the iterations after the first (start-up excluded)."""
+    totals = [float(v) for v in re.findall(r"timesteps_total: (\S+)", log)]
+    times = [float(v) for v in re.findall(r"time_this_iter_s: (\S+)", log)]
+    steps = [b - a for a, b in zip(totals, totals[1:])]
+    return sum(steps) / sum(times[1:])
+
+
+def nodes_section(work: Path, wait_s: float) -> None:
+    from rlops.rl import RLEstimator, RLToolkit
+
+    source = work / "waiting"
+    source.mkdir()
+    (source / "launcher.py").write_text(WAITING_LAUNCHER)
+    print(f"RLlib PPO, one env runner per node, 2,000 steps per iteration, 4 iterations ({os.cpu_count()} CPUs)\n")
+    print(f"{'simulator':<34}" + "".join(f"{f'{n} node' + ('s' if n > 1 else ''):>12}" for n in (1, 2, 4))
+          + f"{'4 nodes / 1':>14}")
+    for label, wait in ((f"waiting {wait_s * 1000:g} ms per step", wait_s), ("CartPole (CPU-bound)", 0.0)):
+        rates = []
+        for nodes in (1, 2, 4):
+            estimator = RLEstimator(entry_point="launcher.py", source_dir=str(source), toolkit=RLToolkit.RAY,
+                                    instance_count=nodes, output_path=str(work / "jobs"), hyperparameters={
+                                        "rl.cpus_per_host": 1, "rl.evaluation_episodes": 1,
+                                        "rl.training.config.num_env_runners": nodes,
+                                        "rl.training.config.env_config.wait_s": wait})
+            with redirect_stdout(io.StringIO()) as log:
+                estimator.fit()
+            rates.append(steps_per_second(log.getvalue()))
+        print(f"{label:<34}" + "".join(f"{r:>12.0f}" for r in rates) + f"{rates[2] / rates[0]:>14.2f}")
+        if wait:
+            met = all(rates[i] >= 0.8 * n * rates[0] for i, n in ((1, 2), (2, 4)))
+            print(f"{'':<34}target at least 0.8*N x one node: {'met' if met else 'NOT met'}")
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--iterations", type=int, default=20, help="training iterations per run (default 20)")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each side (default 3)")
+    parser.add_argument("--section", choices=["nodes", "overhead", "all"], default="all")
+    parser.add_argument("--wait-ms", type=float, default=5.0, help="the waiting simulator's wait per step (default 5)")
     args = parser.parse_args()
     require(modules=("ray",))
 
@@ -74,6 +154,10 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="rlops-ray-bench-"))
     os.environ["RLOPS_HOME"] = str(work / "home")
+    if args.section in ("nodes", "all"):
+        nodes_section(work, args.wait_ms / 1000)
+    if args.section == "nodes":
+        return
     script = work / "plain_rllib.py"
     script.write_text(PLAIN_SCRIPT)
     preset = PRESETS.find("cartpole-rllib-ppo")

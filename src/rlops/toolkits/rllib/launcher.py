@@ -145,7 +145,13 @@ class SageMakerRayLauncher:
 
     @property
     def cpus_per_host(self) -> int:
-        """Each host's share of this machine's CPUs (locally, hosts are processes on one machine)."""
+        """CPUs each host's node offers Ray: ``rl.cpus_per_host`` if set, else its share of this machine's
+        (locally the hosts are processes on one machine)."""
+        chosen = self.hyperparameters.get("rl.cpus_per_host")
+        if chosen is not None:
+            if not isinstance(chosen, int) or isinstance(chosen, bool) or chosen < 1:
+                raise UsageError(f"rl.cpus_per_host must be a positive integer; got {chosen!r}.")
+            return chosen
         return max(1, self.num_cpus // len(self.hosts))
 
     def join_cluster(self) -> None:
@@ -225,6 +231,7 @@ class SageMakerRayLauncher:
                 value = result_value(result, path)
                 if value is not None:
                     emit(f"{name}: {value}")
+            emit(f"time_this_iter_s: {result['time_this_iter_s']:.3f}")
             if iteration % every == 0:
                 self.save_checkpoint(algo, iteration)
             reached = stop_reached(result, stop)
