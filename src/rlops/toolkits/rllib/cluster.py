@@ -29,7 +29,9 @@ from rlops.exceptions import UsageError
 from rlops.storage import write_text
 
 RENDEZVOUS_ENV = "RLOPS_RENDEZVOUS_DIR"  # set by the runtime (rlops.runtime.layout), read here
-JOIN_TIMEOUT_S = 90.0
+JOIN_TIMEOUT_S = 120.0
+#: What ``ray start`` prints once its node has registered with the head.
+STARTED = "Ray runtime started."
 POLL_S = 0.2
 LOOPBACK = "127.0.0.1"
 
@@ -78,6 +80,13 @@ class Rendezvous:
             time.sleep(POLL_S)
         return json.loads(self.head_file.read_text())
 
+    def wait_for(self, name: str, host: str, timeout: float = JOIN_TIMEOUT_S) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.marked(name):
+            if time.monotonic() > deadline:
+                raise UsageError(f"{host}: waited {timeout:.0f} s for {name!r} in {self.folder}.")
+            time.sleep(POLL_S)
+
     def mark(self, name: str) -> None:
         write_text(self.folder / name, "")
 
@@ -90,7 +99,8 @@ def start_node(args: list[str], token: str, log: Path) -> subprocess.Popen:
     env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token}
     with open(log, "ab") as out:
         return subprocess.Popen([sys.executable, "-m", "rlops.toolkits.rllib.cluster", "start", *args, "--block",
-                                 f"--node-ip-address={LOOPBACK}", "--disable-usage-stats"],
+                                 f"--node-ip-address={LOOPBACK}", "--disable-usage-stats",
+                                 "--include-log-monitor=false"],
                                 env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
@@ -109,12 +119,19 @@ def start_head(num_cpus: int, num_gpus: int, host: str, rendezvous: Rendezvous) 
     return process, address, token
 
 
-def join(host: str, num_cpus: int, num_gpus: int, rendezvous: Rendezvous) -> None:
-    """A worker host: join the head, say so, and keep the node up until the driver is done."""
+def join(host: str, num_cpus: int, num_gpus: int, rendezvous: Rendezvous, previous: str | None = None) -> None:
+    """A worker host: join the head, say so, and keep the node up until the driver is done.
+
+    Hosts join one after another (after ``previous``): Ray gives a starting node 30 s to register, which
+    several nodes starting at once on a small machine can miss.
+    """
     head = rendezvous.wait_for_head(host)
+    if previous is not None:
+        rendezvous.wait_for(f"joined-{previous}", host)
+    log = rendezvous.folder / f"ray-{host}.log"
     process = start_node([f"--address={head['address']}", f"--num-cpus={num_cpus}", f"--num-gpus={num_gpus}",
-                          f"--resources={json.dumps({host_resource(host): 1})}"], head["token"],
-                         rendezvous.folder / f"ray-{host}.log")
+                          f"--resources={json.dumps({host_resource(host): 1})}"], head["token"], log)
+    _wait_started(process, log, host)
     rendezvous.mark(f"joined-{host}")
     print(f"{host}: joined the Ray cluster at {head['address']} with {num_cpus} CPU(s)", flush=True)
     stopping = []
@@ -122,12 +139,22 @@ def join(host: str, num_cpus: int, num_gpus: int, rendezvous: Rendezvous) -> Non
     try:
         while not rendezvous.marked("done") and not stopping:
             if process.poll() is not None:
-                raise UsageError(f"{host}: its Ray node stopped (exit code {process.returncode}); see "
-                                 f"{rendezvous.folder / f'ray-{host}.log'}.")
+                raise UsageError(f"{host}: its Ray node stopped (exit code {process.returncode}); see {log}.")
             time.sleep(POLL_S)
     finally:
         stop_node(process)
     print(f"{host}: the driver is done; node stopped", flush=True)
+
+
+def _wait_started(process: subprocess.Popen, log: Path, host: str, timeout: float = JOIN_TIMEOUT_S) -> None:
+    """Until ``ray start`` says the node runs (it has registered with the head)."""
+    deadline = time.monotonic() + timeout
+    while STARTED not in log.read_text(errors="replace"):
+        if process.poll() is not None:
+            raise UsageError(f"{host}: its Ray node did not start (exit code {process.returncode}); see {log}.")
+        if time.monotonic() > deadline:
+            raise UsageError(f"{host}: its Ray node did not start within {timeout:.0f} s; see {log}.")
+        time.sleep(POLL_S)
 
 
 def wait_for_hosts(hosts: list[str], rendezvous: Rendezvous, head: subprocess.Popen,

@@ -157,7 +157,8 @@ class SageMakerRayLauncher:
     def join_cluster(self) -> None:
         from rlops.toolkits.rllib.cluster import join
 
-        join(self.host_name, self.cpus_per_host, 0, self._rendezvous())
+        previous = self.hosts[self.hosts.index(self.host_name) - 1]
+        join(self.host_name, self.cpus_per_host, 0, self._rendezvous(), previous if previous != self.hosts[0] else None)
 
     def drive_cluster(self, training: dict[str, Any], episodes: int) -> None:
         """algo-1: start the head, wait for every host's node, train across them, then release the hosts."""
