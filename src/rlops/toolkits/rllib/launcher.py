@@ -17,7 +17,7 @@ runs unchanged once its import line names rlops::
         MyLauncher.train_main()
 
 Inside the job it starts a Ray instance of its own (every CPU of the host for env runners by
-default), translates the old config keys (:mod:`rlops.toolkits.rllib.config`), applies
+default; with several hosts, one cluster across them: :mod:`rlops.toolkits.rllib.cluster`), translates the old config keys (:mod:`rlops.toolkits.rllib.config`), applies
 ``rl.training.config.*`` hyperparameters (the user's values win), trains until a stop criterion
 or ``max_run``, and prints, once per iteration, SageMaker's Ray lines (``episode_reward_mean: X``
 ...) and a Coach ``Training>`` line per finished episode. Checkpoints go to ``checkpoints/``
@@ -157,8 +157,9 @@ class SageMakerRayLauncher:
     def join_cluster(self) -> None:
         from rlops.toolkits.rllib.cluster import join
 
-        previous = self.hosts[self.hosts.index(self.host_name) - 1]
-        join(self.host_name, self.cpus_per_host, 0, self._rendezvous(), previous if previous != self.hosts[0] else None)
+        index = self.hosts.index(self.host_name)
+        previous = self.hosts[index - 1] if index > 1 else None  # algo-2 joins first, each other after the one before
+        join(self.host_name, self.cpus_per_host, 0, self._rendezvous(), previous)
 
     def drive_cluster(self, training: dict[str, Any], episodes: int) -> None:
         """algo-1: start the head, wait for every host's node, train across them, then release the hosts."""
