@@ -70,3 +70,12 @@ def test_overrides_keep_json_types_and_win():
     assert experiment["training"]["stop"] == {"training_iteration": 5} and "not_rl" not in experiment
     with pytest.raises(UsageError, match="goes through 'lr', which is 0.0003"):
         apply_overrides(experiment, {"rl.training.config.lr.x": 1})
+
+
+def test_an_unknown_algorithm_is_refused_with_the_ones_rllib_has():
+    from rlops.toolkits.rllib.launcher import SageMakerRayLauncher
+
+    with pytest.raises(UsageError, match=r"Unknown RLlib algorithm 'PP0' \(training.run\).*APPO.*Did you mean 'PPO'"):
+        SageMakerRayLauncher().build_config({"run": "PP0", "env": "CartPole-v1"})
+    with pytest.raises(UsageError, match="names no environment"):
+        SageMakerRayLauncher().build_config({"run": "PPO"})

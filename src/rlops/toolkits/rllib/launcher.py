@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from rlops.exceptions import UsageError
+from rlops.exceptions import UsageError, did_you_mean
 from rlops.storage import write_text
 from rlops.toolkits.coach_lines import emit, episode_line
 from rlops.toolkits.rllib.callbacks import EPISODES_KEY, EpisodeReturns
@@ -191,12 +191,13 @@ class SageMakerRayLauncher:
         """The RLlib 2.x ``AlgorithmConfig`` for SageMaker's ``training`` section."""
         from ray.tune.registry import get_trainable_cls
 
+        from ray.rllib.algorithms.registry import ALGORITHMS
+
         algorithm = str(training["run"])
-        try:
-            config = get_trainable_cls(algorithm).get_default_config()
-        except Exception:
-            raise UsageError(f"Unknown RLlib algorithm {algorithm!r}; use one RLlib 2.x has, such as PPO, APPO, IMPALA, "
-                             "DQN, SAC, BC, CQL or MARWIL.") from None
+        if algorithm not in ALGORITHMS:
+            raise UsageError(f"Unknown RLlib algorithm {algorithm!r} (training.run). RLlib {ray_version()} has: "
+                             f"{', '.join(sorted(ALGORITHMS))}.{did_you_mean(algorithm, ALGORITHMS)}")
+        config = get_trainable_cls(algorithm).get_default_config()
         old = dict(training.get("config") or {})
         env = training.get("env") or old.get("env")
         if not env:
@@ -329,6 +330,12 @@ def register_gymnasium_id(env) -> None:
 
     if isinstance(env, str) and not _global_registry.contains(ENV_CREATOR, env):
         register_env(env, GymnasiumCreator(env))
+
+
+def ray_version() -> str:
+    import ray
+
+    return ray.__version__
 
 
 def _loopback_only() -> None:
