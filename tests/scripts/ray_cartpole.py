@@ -18,7 +18,7 @@ class MyLauncher(SageMakerRayLauncher):
             "training": {
                 "env": "CartPole-v1",
                 "run": "PPO",
-                "stop": {"episode_reward_mean": 450, "training_iteration": 60},
+                "stop": {"episode_reward_mean": 475, "training_iteration": 80},
                 "checkpoint_freq": 5,
                 "config": {
                     "use_pytorch": True,

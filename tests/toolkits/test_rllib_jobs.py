@@ -59,7 +59,7 @@ def test_cartpole_launcher_job_learns_reports_and_exports(tmp_path):
     iterations = int(re.findall(r"^training_iteration: (\d+)$", log, re.M)[-1])
     frame = estimator.training_job_analytics.dataframe()  # the default RAY regexes read SageMaker's Ray lines
     assert len(frame[frame.metric_name == "episode_reward_mean"]) == iterations
-    assert frame[frame.metric_name == "episode_reward_mean"]["value"].iloc[-1] >= 450 or iterations == 60
+    assert frame[frame.metric_name == "episode_reward_mean"]["value"].iloc[-1] >= 475 or iterations == 80
     assert len(TRAINING_LINE.findall(log)) > iterations  # one Coach line per finished episode
     assert (tmp_path / "checkpoints" / "latest.json").is_file()
     with tarfile.open(resolve_uri(estimator.model_data)) as archive:
@@ -89,6 +89,16 @@ def test_cartpole_launcher_job_learns_reports_and_exports(tmp_path):
         assert predictor.predict(inside)["action"] == int(policy.predict(np.array(inside, np.float32))[0])
     finally:
         predictor.delete_endpoint()
+
+    # Evaluation mode, training nothing: from the model channel (no script), and from the checkpoint channel.
+    evaluator = RLEstimator(toolkit=RLToolkit.RAY, output_path=str(tmp_path / "out"), hyperparameters={"evaluate_episodes": 3})
+    evaluator.fit({"model": estimator.model_data}, logs=False)
+    summary = re.search(r"^Evaluation summary> episodes=3, mean return=(\S+),", job_log(evaluator), re.M)
+    assert summary and float(summary.group(1)) >= 475
+    from_checkpoint = RLEstimator(entry_point="ray_cartpole.py", source_dir=str(SCRIPTS), toolkit=RLToolkit.RAY,
+                                  output_path=str(tmp_path / "out"), hyperparameters={"evaluate_episodes": 2})
+    from_checkpoint.fit({"checkpoint": str(tmp_path / "checkpoints")}, logs=False)
+    assert re.search(r"^Evaluation summary> episodes=2, ", job_log(from_checkpoint), re.M)
 
     # A job restarted on the same checkpoint_uri resumes where the first stopped.
     again = ray_job(tmp_path, **{"rl.training.stop.training_iteration": iterations + 1,

@@ -183,13 +183,14 @@ class RLEstimator(Framework):
         if not self._uses_builtin_entry:
             return super()._code_location()
         entry = BUILTIN_ENTRY_POINTS[self.toolkit]
-        evaluating = self.toolkit == RLToolkit.SB3 and EVALUATION_KEYS & self._hyperparameters.keys()
+        evaluating = EVALUATION_KEYS & self._hyperparameters.keys() if self.toolkit == RLToolkit.SB3 else (
+            "evaluate_episodes" in self._hyperparameters)
         if "preset" not in self._hyperparameters and not evaluating:
             example = "cartpole-rllib-ppo" if self.toolkit == RLToolkit.RAY else "cartpole-ppo"
             article = "A" if self.toolkit == RLToolkit.RAY else "An"
             raise UsageError(f"{article} {self.toolkit.name} job without an entry_point runs a preset: pass hyperparameters="
                              f"{{'preset': '{example}'}} (`rlops presets list` shows them)"
-                             + (", evaluate_episodes to evaluate a policy," if self.toolkit == RLToolkit.SB3 else "")
+                             + ", evaluate_episodes to evaluate a policy,"
                              + " or give an entry_point script.")
         if self.source_dir:
             source = resolve_uri(self.source_dir, "source_dir")

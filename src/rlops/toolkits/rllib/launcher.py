@@ -101,6 +101,9 @@ class SageMakerRayLauncher:
 
     def launch(self) -> None:
         self.register_env_creator()
+        if "evaluate_episodes" in self.hyperparameters:
+            self.evaluate_only(self.hyperparameters["evaluate_episodes"])
+            return
         if len(self.hosts) > 1 and not self.is_master_node:
             self.join_cluster()  # a worker host serves env runners until the driver on algo-1 is done
             return
@@ -183,6 +186,50 @@ class SageMakerRayLauncher:
             rendezvous.mark("done")
             ray.shutdown()
             stop_node(head)
+
+    def evaluate_only(self, episodes: Any) -> None:
+        """Evaluation mode: play the policy of the ``model`` channel (or the ``checkpoint`` channel's latest
+        checkpoint, on the experiment's environment) for ``episodes`` deterministic episodes; train nothing."""
+        from rlops.policies.manifest import read_manifest
+        from rlops.storage import unpack
+
+        if not isinstance(episodes, int) or isinstance(episodes, bool) or episodes < 1:
+            raise UsageError(f"evaluate_episodes must be a positive integer; got {episodes!r}.")
+        model = Path(os.environ["SM_CHANNEL_MODEL"]) if os.environ.get("SM_CHANNEL_MODEL") else None
+        with tempfile.TemporaryDirectory(prefix="rlops-eval-") as tmp:
+            if model and (model / "model.tar.gz").is_file() and not (model / "policy.json").is_file():
+                model = unpack(model / "model.tar.gz", Path(tmp) / "model")
+            if model and (model / "policy.json").is_file():
+                env_name = read_manifest(model)["env_id"]
+                folder = model
+            elif self.checkpoint_channel and (self.checkpoint_channel / LATEST).is_file():
+                training = self.customize_experiment_config(self.get_experiment_config())["training"]
+                env_name = training.get("env") or (training.get("config") or {}).get("env")
+                folder = self.export_checkpoint(training, Path(tmp) / "policy")
+            else:
+                raise UsageError("Evaluation needs a policy: give the job a 'model' channel (a RAY job's model.tar.gz, "
+                                 "e.g. estimator.model_data) or a 'checkpoint' channel (a RAY job's checkpoints).")
+            if not env_name:
+                raise UsageError("The policy does not name its environment; evaluate it from a 'checkpoint' channel "
+                                 "with the experiment (script or preset) that trained it.")
+            register_gymnasium_id(env_name)
+            emit(f"Evaluating the policy in {folder} on {env_name} ({episodes} episodes, deterministic)")
+            summary = evaluate(folder, make_env(env_name, {}), episodes, 0)
+        write_text(self.output_data_dir / "evaluation.json", json.dumps(summary, indent=2))
+
+    def export_checkpoint(self, training: dict[str, Any], folder: Path) -> Path:
+        """The checkpoint channel's latest checkpoint as a portable policy in ``folder``."""
+        from ray.rllib.core.rl_module.rl_module import RLModule
+
+        from rlops.toolkits.rllib.export import export_module
+
+        name = json.loads((self.checkpoint_channel / LATEST).read_text())["checkpoint"]
+        module = RLModule.from_checkpoint(str((self.checkpoint_channel / name / LEARNER_MODULE).resolve()))
+        env_name = training.get("env")
+        env = make_env(env_name, (training.get("config") or {}).get("env_config") or {})
+        export_module(module, env.observation_space, env.action_space, folder, str(training["run"]),
+                      {"env_id": env_name if isinstance(env_name, str) else None})
+        return folder
 
     def _on_term(self, *_):
         self._stop_signal = True  # finish the iteration, save the model, exit cleanly

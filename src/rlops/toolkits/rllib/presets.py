@@ -15,7 +15,7 @@ from rlops.toolkits.preset_files import PresetFolder
 
 PRESETS = PresetFolder(Path(__file__).with_name("presets"))
 #: The job's hyperparameters a preset job reads besides ``rl.*`` overrides.
-PRESET_KEYS = {"preset"}
+PRESET_KEYS = {"preset", "evaluate_episodes"}
 
 
 def load_experiment(name: str, search: list[Path] = ()) -> dict[str, Any]:
