@@ -18,7 +18,8 @@ class MyLauncher(SageMakerRayLauncher):
             "training": {
                 "env": "CartPole-v1",
                 "run": "PPO",
-                "stop": {"episode_reward_mean": 475, "training_iteration": 80},
+                # RLlib's deterministic evaluation decides: a stochastic mean can hide a policy that drifts
+                "stop": {"evaluation/env_runners/episode_return_mean": 495, "training_iteration": 80},
                 "checkpoint_freq": 5,
                 "config": {
                     "use_pytorch": True,
@@ -32,6 +33,9 @@ class MyLauncher(SageMakerRayLauncher):
                     "num_workers": self.num_cpus,
                     "num_envs_per_worker": 4,
                     "model": {"fcnet_hiddens": [64, 64]},
+                    "evaluation_interval": 2,
+                    "evaluation_num_episodes": 10,
+                    "evaluation_config": {"explore": False},
                 },
             }
         }
