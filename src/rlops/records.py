@@ -57,7 +57,6 @@ class SecondaryStatus(_Status):
     INTERRUPTED = "Interrupted"
 
 
-TERMINAL_STATUSES = tuple(s for s in JobStatus if s.is_terminal)
 ACTIVE_STATUSES = tuple(s for s in JobStatus if s.is_active)
 
 

@@ -29,6 +29,7 @@ the portable ``policy.onnx`` + ``policy.json``, played deterministically at the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -191,21 +192,22 @@ class SageMakerRayLauncher:
         """Evaluation mode: play the policy of the ``model`` channel (or the ``checkpoint`` channel's latest
         checkpoint, on the experiment's environment) for ``episodes`` deterministic episodes; train nothing."""
         from rlops.policies.manifest import read_manifest
-        from rlops.storage import unpack
+        from rlops.policies.portable import policy_folder
 
         if not isinstance(episodes, int) or isinstance(episodes, bool) or episodes < 1:
             raise UsageError(f"evaluate_episodes must be a positive integer; got {episodes!r}.")
-        model = Path(os.environ["SM_CHANNEL_MODEL"]) if os.environ.get("SM_CHANNEL_MODEL") else None
-        with tempfile.TemporaryDirectory(prefix="rlops-eval-") as tmp:
-            if model and (model / "model.tar.gz").is_file() and not (model / "policy.json").is_file():
-                model = unpack(model / "model.tar.gz", Path(tmp) / "model")
-            if model and (model / "policy.json").is_file():
-                env_name = read_manifest(model)["env_id"]
-                folder = model
+        model = os.environ.get("SM_CHANNEL_MODEL")
+        with contextlib.ExitStack() as stack:
+            if model:  # a model/ folder or its model.tar.gz, unpacked for the block's duration
+                folder = stack.enter_context(policy_folder(model))
+                env_name = read_manifest(folder).get("env_id")
             elif self.checkpoint_channel and (self.checkpoint_channel / LATEST).is_file():
                 training = self.customize_experiment_config(self.get_experiment_config())["training"]
                 env_name = training.get("env") or (training.get("config") or {}).get("env")
-                folder = self.export_checkpoint(training, Path(tmp) / "policy")
+                latest = json.loads((self.checkpoint_channel / LATEST).read_text())["checkpoint"]
+                folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rlops-eval-")))
+                export_checkpoint(self.checkpoint_channel / latest, str(training["run"]), env_name,
+                                  (training.get("config") or {}).get("env_config") or {}, folder)
             else:
                 raise UsageError("Evaluation needs a policy: give the job a 'model' channel (a RAY job's model.tar.gz, "
                                  "e.g. estimator.model_data) or a 'checkpoint' channel (a RAY job's checkpoints).")
@@ -216,20 +218,6 @@ class SageMakerRayLauncher:
             emit(f"Evaluating the policy in {folder} on {env_name} ({episodes} episodes, deterministic)")
             summary = evaluate(folder, make_env(env_name, {}), episodes, 0)
         write_text(self.output_data_dir / "evaluation.json", json.dumps(summary, indent=2))
-
-    def export_checkpoint(self, training: dict[str, Any], folder: Path) -> Path:
-        """The checkpoint channel's latest checkpoint as a portable policy in ``folder``."""
-        from ray.rllib.core.rl_module.rl_module import RLModule
-
-        from rlops.toolkits.rllib.export import export_module
-
-        name = json.loads((self.checkpoint_channel / LATEST).read_text())["checkpoint"]
-        module = RLModule.from_checkpoint(str((self.checkpoint_channel / name / LEARNER_MODULE).resolve()))
-        env_name = training.get("env")
-        env = make_env(env_name, (training.get("config") or {}).get("env_config") or {})
-        export_module(module, env.observation_space, env.action_space, folder, str(training["run"]),
-                      {"env_id": env_name if isinstance(env_name, str) else None})
-        return folder
 
     def _on_term(self, *_):
         self._stop_signal = True  # finish the iteration, save the model, exit cleanly
@@ -327,20 +315,28 @@ class SageMakerRayLauncher:
 
     def save_model(self, algo, algorithm: str, env_name: str, config, evaluation_episodes: int) -> None:
         """The RLlib checkpoint, ``params.json`` and the portable policy, evaluated deterministically."""
-        from ray.rllib.core.rl_module.rl_module import RLModule
-
-        from rlops.toolkits.rllib.export import export_module
-
-        checkpoint = (self.model_dir / "checkpoint").resolve()
-        algo.save_to_path(str(checkpoint))
+        checkpoint = self.model_dir / "checkpoint"
+        algo.save_to_path(str(checkpoint.resolve()))
         write_text(self.model_dir / "params.json", json.dumps(config.to_dict(), indent=2, default=repr))
-        # The learner's module has the value function too (the one the algorithm acts with does not).
-        module = RLModule.from_checkpoint(str(checkpoint / LEARNER_MODULE))
-        env = make_env(env_name, config.env_config)
-        export_module(module, env.observation_space, env.action_space, self.model_dir, algorithm,
-                      {"env_id": env_name if isinstance(env_name, str) else None})
+        env = export_checkpoint(checkpoint, algorithm, env_name, config.env_config, self.model_dir)
         summary = evaluate(self.model_dir, env, evaluation_episodes, int(algo.iteration))
         write_text(self.output_data_dir / "evaluation.json", json.dumps(summary, indent=2))
+
+
+def export_checkpoint(checkpoint: Path, algorithm: str, env_name, env_config: dict, folder: Path):
+    """Write the portable policy of an algorithm checkpoint into ``folder``; returns the environment it acts in.
+
+    The learner's module is exported: it has the value function too (the one the algorithm acts with does not).
+    """
+    from ray.rllib.core.rl_module.rl_module import RLModule
+
+    from rlops.toolkits.rllib.export import export_module
+
+    module = RLModule.from_checkpoint(str((checkpoint / LEARNER_MODULE).resolve()))
+    env = make_env(env_name, env_config)
+    export_module(module, env.observation_space, env.action_space, folder, algorithm,
+                  {"env_id": env_name if isinstance(env_name, str) else None})
+    return env
 
 
 class PresetLauncher(SageMakerRayLauncher):

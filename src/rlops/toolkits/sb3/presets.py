@@ -111,7 +111,7 @@ class Preset:
 
 
 PRESETS = PresetFolder(BUILTIN_DIR)
-builtin_names, find_preset, load_raw = PRESETS.names, PRESETS.find, PRESETS.load
+builtin_names, load_raw = PRESETS.names, PRESETS.load
 
 
 def load_preset(name: str, overrides: dict[str, Any] | None = None, search: list[Path] = (),
