@@ -34,10 +34,22 @@ def validate_name(name: str, what: str = "job") -> str:
     """``name`` if it is a valid SageMaker job (or endpoint) name, else :class:`InvalidJobName`."""
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise InvalidJobName(
-            f"Invalid {what} name {name!r}: a {what} name is 1 to 63 letters, digits and hyphens, starting and "
+            f"Invalid {what} name {name!r}: {'an' if what[0] in 'aeiou' else 'a'} {what} name is 1 to 63 letters, digits and hyphens, starting and "
             "ending with a letter or digit (SageMaker's rule ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$)."
         )
     return name
+
+
+#: Instance types with GPUs: ``local_gpu`` (SageMaker local mode) and the GPU families (``ml.g5.xlarge``, ...).
+GPU_INSTANCE = re.compile(r"^(local_gpu|ml\.[pg]\d\w*\.\w+)$")
+
+
+def is_gpu_instance(instance_type: str) -> bool:
+    """
+    >>> is_gpu_instance("ml.g5.xlarge"), is_gpu_instance("local_gpu"), is_gpu_instance("ml.c5.4xlarge")
+    (True, True, False)
+    """
+    return bool(GPU_INSTANCE.match(instance_type))
 
 
 def unique_name(base: str) -> str:

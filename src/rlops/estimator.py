@@ -18,6 +18,7 @@ from rlops.contract import encode_hyperparameters, reserved_hyperparameters, uni
 from rlops.exceptions import AlreadyExists, UsageError, did_you_mean
 from rlops.inputs import TrainingInput
 from rlops.runtime.metrics import compile_definitions
+from rlops.runtime.ray_jobs import cluster_address, is_ray_instance
 from rlops.runtime.spec import Channel, JobSpec
 from rlops.session import Session
 from rlops.storage import resolve_uri
@@ -39,7 +40,7 @@ ACCEPTED_UNUSED = {
     "debugger_hook_config", "tensorboard_output_config", "profiler_config", "disable_profiler",
     "enable_sagemaker_metrics", "rules", "use_spot_instances", "max_wait", "max_retry_attempts",
     "code_location", "git_config", "container_log_level", "framework_version", "py_version",
-    "input_mode", "keep_alive_period_in_seconds", "instance_groups", "training_repository_access_mode",
+    "input_mode", "keep_alive_period_in_seconds", "training_repository_access_mode",
     "disable_output_compression", "max_wait_time",
 }
 LOCAL_INSTANCE_TYPES = ("local", "local_gpu")
@@ -67,8 +68,8 @@ class Framework:
 
     def __init__(self, entry_point: str | None, source_dir: str | None = None,
                  hyperparameters: dict[str, Any] | None = None, image_uri: str | None = None,
-                 metric_definitions: list[dict[str, str]] | None = None, instance_count: int = 1,
-                 instance_type: str = "local", output_path: str | None = None, base_job_name: str | None = None,
+                 metric_definitions: list[dict[str, str]] | None = None, instance_count: int | None = None,
+                 instance_type: str | None = None, instance_groups: list[Any] | None = None, output_path: str | None = None, base_job_name: str | None = None,
                  dependencies: list[str] | None = None, environment: dict[str, str] | None = None,
                  max_run: int = 86400, checkpoint_s3_uri: str | None = None, checkpoint_uri: str | None = None,
                  checkpoint_local_path: str | None = None, sagemaker_session: Session | None = None,
@@ -81,11 +82,25 @@ class Framework:
             allowed = sorted(set(_framework_params()) | ACCEPTED_UNUSED | set(V1_ALIASES))
             raise UsageError(f"{type(self).__name__} got an unexpected keyword {unknown[0]!r}."
                              f"{did_you_mean(unknown[0], allowed)}")
+        instance_count = kwargs.pop("instance_count", instance_count)
+        instance_type = kwargs.pop("instance_type", instance_type)
+        groups = None
+        if instance_groups is not None:  # SageMaker: groups replace instance_count and instance_type
+            from rlops.instance_group import group_specs
+
+            if instance_count is not None or instance_type is not None:
+                raise UsageError("Give either instance_groups or instance_count/instance_type, not both (got "
+                                 f"instance_count={instance_count!r}, instance_type={instance_type!r} with "
+                                 "instance_groups): each group names its own type and count.")
+            groups = group_specs(instance_groups)
+            instance_count = sum(g["instance_count"] for g in groups)
+            instance_type = groups[0]["instance_type"]
         self._assign(
             entry_point=entry_point, source_dir=source_dir, hyperparameters=hyperparameters,
             image_uri=kwargs.pop("image_uri", image_uri), metric_definitions=metric_definitions,
-            instance_count=kwargs.pop("instance_count", instance_count),
-            instance_type=kwargs.pop("instance_type", instance_type), output_path=output_path,
+            instance_count=1 if instance_count is None else instance_count,
+            instance_type="local" if instance_type is None else instance_type, instance_groups=groups,
+            output_path=output_path,
             base_job_name=base_job_name, dependencies=dependencies, environment=environment,
             max_run=kwargs.pop("max_run", max_run), checkpoint_uri=checkpoint_uri or checkpoint_s3_uri,
             checkpoint_local_path=checkpoint_local_path, sagemaker_session=sagemaker_session,
@@ -95,7 +110,7 @@ class Framework:
         self._validate_settings()
 
     def _assign(self, *, entry_point, source_dir, hyperparameters, image_uri, metric_definitions, instance_count,
-                instance_type, output_path, base_job_name, dependencies, environment, max_run, checkpoint_uri,
+                instance_type, instance_groups, output_path, base_job_name, dependencies, environment, max_run, checkpoint_uri,
                 checkpoint_local_path, sagemaker_session, stop_grace_period) -> None:
         self.sagemaker_session = sagemaker_session or Session()
         self.entry_point = entry_point
@@ -105,6 +120,7 @@ class Framework:
         self.metric_definitions = metric_definitions
         self.instance_count = instance_count
         self.instance_type = instance_type
+        self.instance_groups = instance_groups  # validated group specs, or None
         self.output_path = output_path
         self.base_job_name = base_job_name
         self.dependencies = list(dependencies or [])
@@ -124,6 +140,11 @@ class Framework:
             raise UsageError(f"instance_count must be a positive integer; got {self.instance_count!r}.")
         if not isinstance(self.instance_type, str) or not self.instance_type:
             raise UsageError(f"instance_type must be a string such as 'local' or 'local_gpu'; got {self.instance_type!r}.")
+        if is_ray_instance(self.instance_type) and (self.instance_count > 1 or self.instance_groups):
+            raise UsageError(f"A job on an existing Ray cluster (instance_type={self.instance_type!r}) runs its driver "
+                             f"once; got instance_count={self.instance_count}"
+                             + (" with instance_groups" if self.instance_groups else "")
+                             + ": the cluster's own nodes are the instances, so leave instance_count at 1.")
         if not isinstance(self.max_run, (int, float)) or isinstance(self.max_run, bool) or self.max_run <= 0:
             raise UsageError(f"max_run must be a positive number of seconds; got {self.max_run!r}.")
         if self.base_job_name is not None:
@@ -217,13 +238,18 @@ class Framework:
             dependencies=[str(Path(d).resolve()) for d in self.dependencies] + self._extra_dependencies(),
             environment=self.environment,
             metric_definitions=self._metric_definitions(), instance_count=self.instance_count,
-            instance_type=self.instance_type, max_run=self.max_run, stop_grace_s=self.stop_grace_period,
+            instance_type=self.instance_type, instance_groups=list(self.instance_groups or []),
+            ray_address=self._ray_address(), max_run=self.max_run, stop_grace_s=self.stop_grace_period,
             checkpoint_uri=str(resolve_uri(self.checkpoint_uri, "checkpoint_uri")) if self.checkpoint_uri else None,
             checkpoint_local_path=self.checkpoint_local_path, **self._toolkit_fields(),
         )
 
     def _toolkit_fields(self) -> dict[str, Any]:
         return {}
+
+    def _ray_address(self) -> str | None:
+        """The Ray cluster a ``ray`` instance type names, checked to answer; ``None`` for local jobs."""
+        return cluster_address(self.instance_type) if is_ray_instance(self.instance_type) else None
 
     def _extra_dependencies(self) -> list[str]:
         return []
@@ -269,7 +295,7 @@ class Framework:
             hyperparameters=spec.user_hyperparameters(),
             image_uri=spec.python if spec.python != sys.executable else None,
             metric_definitions=spec.metric_definitions, instance_count=spec.instance_count,
-            instance_type=spec.instance_type, output_path=spec.output_path, environment=spec.environment,
+            instance_type=spec.instance_type, instance_groups=spec.instance_groups or None, output_path=spec.output_path, environment=spec.environment,
             max_run=spec.max_run, checkpoint_uri=spec.checkpoint_uri, checkpoint_local_path=spec.checkpoint_local_path,
             stop_grace_period=spec.stop_grace_s,
         )

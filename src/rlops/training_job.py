@@ -52,8 +52,7 @@ def describe_job(job: JobRecord, final_metrics: list[MetricPoint]) -> dict[str, 
             for name, c in sorted(spec.channels.items())
         ],
         "OutputDataConfig": {"S3OutputPath": spec.output_path},
-        "ResourceConfig": {"InstanceType": spec.instance_type, "InstanceCount": spec.instance_count,
-                           "VolumeSizeInGB": 0},
+        "ResourceConfig": _resource_config(spec),
         "StoppingCondition": {"MaxRuntimeInSeconds": spec.max_run},
         "CreationTime": _time(job.created_at),
         "TrainingStartTime": _time(job.started_at),
@@ -75,6 +74,15 @@ def describe_job(job: JobRecord, final_metrics: list[MetricPoint]) -> dict[str, 
         description["TrainingTimeInSeconds"] = int(round(job.ended_at - job.started_at))
         description["BillableTimeInSeconds"] = description["TrainingTimeInSeconds"]
     return description
+
+
+def _resource_config(spec: JobSpec) -> dict[str, Any]:
+    """SageMaker's ``ResourceConfig``: instance type and count, or the instance groups of a heterogeneous job."""
+    if spec.instance_groups:
+        return {"InstanceGroups": [{"InstanceGroupName": g["instance_group_name"], "InstanceType": g["instance_type"],
+                                    "InstanceCount": g["instance_count"]} for g in spec.instance_groups],
+                "VolumeSizeInGB": 0}
+    return {"InstanceType": spec.instance_type, "InstanceCount": spec.instance_count, "VolumeSizeInGB": 0}
 
 
 def check_status(job: JobRecord) -> None:

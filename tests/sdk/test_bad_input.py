@@ -44,6 +44,37 @@ class TestRefusedBeforeAnythingStarts:
         with pytest.raises(UnavailableToolkit, match=r"pip install 'rlops\[ray\]'"):
             estimator_factory("contract.py", toolkit="ray")
 
+    def test_instance_groups_with_instance_count_or_bad_groups(self, estimator_factory):
+        from rlops.instance_group import InstanceGroup
+
+        groups = [InstanceGroup("learner", "local", 1)]
+        with pytest.raises(UsageError, match="either instance_groups or instance_count/instance_type"):
+            estimator_factory("contract.py", instance_groups=groups)  # the factory sets instance_type="local"
+        for bad, message in [([InstanceGroup("a", "local", 1), InstanceGroup("a", "local", 1)], "named 'a'"),
+                             ([InstanceGroup("a/b", "local", 1)], "Invalid instance group name 'a/b'"),
+                             ([InstanceGroup("a", "local", 0)], "positive integer instance_count; got 0"),
+                             ([("a", "local", 1)], "InstanceGroup objects"), ([], "non-empty list")]:
+            with pytest.raises(UsageError, match=message):
+                estimator_factory("contract.py", instance_type=None, instance_groups=bad)
+
+    def test_a_ray_cluster_that_does_not_answer(self, estimator_factory, monkeypatch):
+        import socket
+        import time
+
+        with socket.socket() as probe:  # a loopback port nothing listens on
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        start = time.monotonic()
+        with pytest.raises(UsageError, match=rf"Ray cluster at http://127\.0\.0\.1:{port} does not answer.*ray start --head"):
+            estimator_factory("contract.py", toolkit="ray", instance_type=f"ray:http://127.0.0.1:{port}").fit(logs=False)
+        assert time.monotonic() - start < 10
+        monkeypatch.delenv("RLOPS_RAY_ADDRESS", raising=False)
+        with pytest.raises(UsageError, match="RLOPS_RAY_ADDRESS"):
+            estimator_factory("contract.py", toolkit="ray", instance_type="ray").fit(logs=False)
+        with pytest.raises(UsageError, match="instance_count=2.*the cluster's own nodes"):
+            estimator_factory("contract.py", toolkit="ray", instance_type=f"ray:http://127.0.0.1:{port}",
+                              instance_count=2).fit(logs=False)
+
     def test_missing_entry_point(self, estimator_factory):
         with pytest.raises(UsageError, match="entry point 'nope.py' is not in source_dir"):
             estimator_factory("nope.py")

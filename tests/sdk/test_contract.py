@@ -20,6 +20,9 @@ SM_VARIABLES = {
     "SM_CURRENT_INSTANCE_TYPE", "SM_NUM_CPUS", "SM_NUM_GPUS", "SM_NETWORK_INTERFACE_NAME", "SM_MODULE_NAME",
     "SM_USER_ENTRY_POINT", "SM_MODULE_DIR", "SM_LOG_LEVEL", "SM_RESOURCE_CONFIG", "SM_INPUT_DATA_CONFIG",
     "SM_TRAINING_ENV", "SM_FRAMEWORK_PARAMS", "TRAINING_JOB_NAME", "SAGEMAKER_JOB_NAME", "CURRENT_HOST",
+    # SPEC section 7: instance groups
+    "SM_CURRENT_INSTANCE_GROUP", "SM_CURRENT_INSTANCE_GROUP_HOSTS", "SM_INSTANCE_GROUPS", "SM_INSTANCE_GROUPS_DICT",
+    "SM_DISTRIBUTION_INSTANCE_GROUPS", "SM_IS_HETERO",
 }
 HYPERPARAMETERS = {
     "learning_rate": 0.001, "n": 3, "flag": True, "name": "ppo", "layers": [64, 64],
@@ -90,6 +93,8 @@ def test_every_variable_and_exact_argv(estimator_factory, tmp_path):
     assert training_env["channel_input_dirs"]["uri"] == str(base / "input" / "data" / "uri")
     assert training_env["hyperparameters"] == HYPERPARAMETERS
     assert json.loads(env["SM_RESOURCE_CONFIG"])["current_host"] == "algo-1"
+    assert env["SM_CURRENT_INSTANCE_GROUP"] == "homogeneousCluster" and env["SM_IS_HETERO"] == "false"
+    assert json.loads(env["SM_INSTANCE_GROUPS"]) == ["homogeneousCluster"]
     # non-string values are compact JSON with sorted keys
     assert env["SM_INPUT_DATA_CONFIG"] == json.dumps(json.loads(env["SM_INPUT_DATA_CONFIG"]), sort_keys=True,
                                                       separators=(",", ":"))
@@ -111,6 +116,36 @@ def test_every_variable_and_exact_argv(estimator_factory, tmp_path):
     with tarfile.open(output / "output.tar.gz") as archive:
         assert archive.getnames() == ["note.txt"]
     assert not [p for p in output.iterdir() if p.name.startswith(".")], "no temporary archive left behind"
+
+
+def test_instance_groups_give_each_host_its_group(estimator_factory, tmp_path):
+    from rlops.instance_group import InstanceGroup
+
+    estimator = estimator_factory("contract.py", instance_type=None, instance_groups=[
+        InstanceGroup("learner", "ml.g5.xlarge", 1), InstanceGroup("rollouts", "ml.c5.4xlarge", 2)])
+    estimator.fit(logs=False)
+
+    model = read_model(estimator)
+    records = {host: json.loads(model[f"contract-{host}.json"]) for host in ("algo-1", "algo-2", "algo-3")}
+    learner, rollout = records["algo-1"]["env"], records["algo-3"]["env"]
+    assert learner["SM_CURRENT_INSTANCE_GROUP"] == "learner" and rollout["SM_CURRENT_INSTANCE_GROUP"] == "rollouts"
+    assert learner["SM_CURRENT_INSTANCE_TYPE"] == "ml.g5.xlarge" and rollout["SM_CURRENT_INSTANCE_TYPE"] == "ml.c5.4xlarge"
+    assert json.loads(rollout["SM_CURRENT_INSTANCE_GROUP_HOSTS"]) == ["algo-2", "algo-3"]
+    assert json.loads(rollout["SM_INSTANCE_GROUPS"]) == ["learner", "rollouts"] and rollout["SM_IS_HETERO"] == "true"
+    assert json.loads(rollout["SM_INSTANCE_GROUPS_DICT"])["learner"] == {
+        "hosts": ["algo-1"], "instance_group_name": "learner", "instance_type": "ml.g5.xlarge"}
+    assert json.loads(rollout["SM_DISTRIBUTION_INSTANCE_GROUPS"]) == []
+    assert json.loads(rollout["SM_HOSTS"]) == ["algo-1", "algo-2", "algo-3"]
+    resource = records["algo-2"]["config"]["resourceconfig.json"]
+    assert resource["current_group_name"] == "rollouts" and resource["current_instance_type"] == "ml.c5.4xlarge"
+    assert resource["instance_groups"] == [
+        {"instance_group_name": "learner", "instance_type": "ml.g5.xlarge", "hosts": ["algo-1"]},
+        {"instance_group_name": "rollouts", "instance_type": "ml.c5.4xlarge", "hosts": ["algo-2", "algo-3"]}]
+    training_env = json.loads(rollout["SM_TRAINING_ENV"])
+    assert training_env["current_instance_group"] == "rollouts" and training_env["is_hetero"] is True
+    assert estimator.latest_training_job.describe()["ResourceConfig"]["InstanceGroups"] == [
+        {"InstanceGroupName": "learner", "InstanceType": "ml.g5.xlarge", "InstanceCount": 1},
+        {"InstanceGroupName": "rollouts", "InstanceType": "ml.c5.4xlarge", "InstanceCount": 2}]
 
 
 def test_dependencies_and_requirements_are_installed(estimator_factory, tmp_path):

@@ -173,6 +173,25 @@ def test_two_instances_form_one_ray_cluster_with_runners_on_both(tmp_path):
     assert no_ray_left()
 
 
+def test_a_heterogeneous_job_puts_the_learner_and_the_runners_on_their_groups(tmp_path):
+    from rlops.instance_group import InstanceGroup
+
+    estimator = RLEstimator(entry_point="ray_cartpole.py", source_dir=str(SCRIPTS), toolkit=RLToolkit.RAY,
+                            output_path=str(tmp_path / "out"),
+                            instance_groups=[InstanceGroup("learner", "ml.g5.xlarge", 1),
+                                             InstanceGroup("rollouts", "ml.c5.4xlarge", 2)],
+                            hyperparameters={"rl.training.stop.training_iteration": 2, "rl.evaluation_episodes": 1})
+    estimator.fit(logs=False)
+    log = job_log(estimator)
+    assert "(learner on learner)" in log and "algo-3 | algo-3: the driver is done; node stopped" in log
+    output = resolve_uri(estimator.model_data).parent
+    with tarfile.open(output / "output.tar.gz") as archive:
+        placement = json.load(archive.extractfile("placement.json"))  # asked of Ray by the driver
+    assert placement["env_runners"] == {"algo-2": 1, "algo-3": 1}  # the rollout group's hosts, none on the learner's
+    assert placement["learners"] == [{"host": "algo-1", "device": "cpu"}]  # no GPU on this machine
+    assert no_ray_left()
+
+
 def test_a_killed_host_fails_the_job_and_leaves_nothing_running(tmp_path):
     import time
 

@@ -88,7 +88,9 @@ def describe(job_name, as_json) -> None:
         ("Entry point", f"{spec.entry_point} in {spec.source_dir}"),
         ("Toolkit", " ".join(filter(None, [spec.toolkit, spec.toolkit_version, spec.framework])) or "custom"),
         ("Python", spec.python),
-        ("Instances", f"{spec.instance_count} x {spec.instance_type}"),
+        ("Instances", ", ".join(f"{g['instance_group_name']}: {len(g['hosts'])} x {g['instance_type']}"
+                                for g in spec.groups()) if spec.instance_groups
+         else f"{spec.instance_count} x {spec.instance_type}"),
         ("Max run", f"{spec.max_run} s"),
         ("Hyperparameters", ", ".join(f"{k}={v}" for k, v in sorted(spec.user_hyperparameters().items())) or "-"),
         ("Channels", ", ".join(f"{n}={c.uri}" for n, c in sorted(spec.channels.items())) or "-"),

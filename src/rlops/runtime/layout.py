@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rlops.contract import RESERVED_HYPERPARAMETERS, is_reserved
+from rlops.contract import RESERVED_HYPERPARAMETERS, is_gpu_instance, is_reserved
 from rlops.runtime.spec import JobSpec
 
 NETWORK_INTERFACE = "lo"
@@ -85,14 +85,14 @@ def write_config(spec: JobSpec, host: str, layout: HostLayout) -> None:
 
 
 def resource_config(spec: JobSpec, host: str) -> dict[str, Any]:
+    group = spec.group_of(host)
     return {
         "current_host": host,
         "hosts": sorted(spec.hosts),
         "network_interface_name": NETWORK_INTERFACE,
-        "current_instance_type": spec.instance_type,
-        "current_group_name": "homogeneousCluster",
-        "instance_groups": [{"instance_group_name": "homogeneousCluster", "instance_type": spec.instance_type,
-                             "hosts": sorted(spec.hosts)}],
+        "current_instance_type": group["instance_type"],
+        "current_group_name": group["instance_group_name"],
+        "instance_groups": spec.groups(),
     }
 
 
@@ -123,18 +123,33 @@ def entry_args(hyperparameters: dict[str, Any]) -> list[str]:
 
 
 def entry_command(spec: JobSpec, layout: HostLayout) -> list[str]:
-    """``python <entry>.py <args>``, or the file itself for a shell script or an executable."""
-    entry = layout.code / spec.entry_point
+    """``python <entry>.py <args>``, or the file itself for a shell script or an executable.
+
+    A job on an existing Ray cluster runs :mod:`rlops.runtime.ray_jobs` instead, which submits the same
+    command, with the cluster's ``python`` and paths relative to the code folder Ray uploads.
+    """
+    if spec.ray_address:
+        import sys
+
+        return [sys.executable, "-m", "rlops.runtime.ray_jobs", "--address", spec.ray_address,
+                "--submission-id", spec.name, "--working-dir", str(layout.code), "--job-folder", str(layout.base),
+                "--grace", f"{spec.stop_grace_s:g}", *[f"--env={name}" for name in sorted(spec.environment)], "--",
+                *_command(spec, "python", Path(spec.entry_point))]
+    return _command(spec, spec.python, layout.code / spec.entry_point)
+
+
+def _command(spec: JobSpec, python: str, entry: Path) -> list[str]:
     args = entry_args(spec.user_hyperparameters())
     if entry.suffix == ".py":
-        return [spec.python, str(entry), *args]
+        return [python, str(entry), *args]
     if entry.suffix == ".sh":
         return ["/bin/sh", str(entry), *args]
-    return [str(entry), *args]
+    return [str(entry) if entry.is_absolute() else f"./{entry}", *args]
 
 
 def num_gpus(instance_type: str) -> int:
-    if instance_type != "local_gpu":
+    """The GPUs a host of ``instance_type`` gets: this machine's, for a GPU instance type; else none."""
+    if not is_gpu_instance(instance_type):
         return 0
     import shutil
     import subprocess
@@ -154,8 +169,11 @@ def job_environment(spec: JobSpec, host: str, layout: HostLayout, checkpoints: P
     framework_params = {k: v for k, v in spec.hyperparameters.items()
                         if is_reserved(k) and k not in RESERVED_HYPERPARAMETERS}
     num_cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    gpus = num_gpus(spec.instance_type)
     resource = resource_config(spec, host)
+    instance_type = resource["current_instance_type"]
+    gpus = num_gpus(instance_type)
+    groups = {g["instance_group_name"]: g for g in resource["instance_groups"]}
+    current_group = groups[resource["current_group_name"]]
     data_config = input_data_config(spec)
     user_args = entry_args(hps)
     training_env = {
@@ -164,7 +182,14 @@ def job_environment(spec: JobSpec, host: str, layout: HostLayout, checkpoints: P
         "channel_input_dirs": channel_dirs,
         "hosts": spec.hosts,
         "current_host": host,
-        "current_instance_type": spec.instance_type,
+        "current_instance_type": instance_type,
+        "current_instance_group": current_group["instance_group_name"],
+        "current_instance_group_hosts": current_group["hosts"],
+        "instance_groups": list(groups),
+        "instance_groups_dict": groups,
+        "distribution_hosts": [],
+        "distribution_instance_groups": [],
+        "is_hetero": len(groups) > 1,
         "master_hostname": spec.hosts[0],
         "is_master": host == spec.hosts[0],
         "model_dir": str(layout.model),
@@ -198,7 +223,14 @@ def job_environment(spec: JobSpec, host: str, layout: HostLayout, checkpoints: P
         "SM_USER_ARGS": _json(user_args),
         "SM_HOSTS": _json(spec.hosts),
         "SM_CURRENT_HOST": host,
-        "SM_CURRENT_INSTANCE_TYPE": spec.instance_type,
+        "SM_CURRENT_INSTANCE_TYPE": instance_type,
+        "SM_CURRENT_INSTANCE_GROUP": current_group["instance_group_name"],
+        "SM_CURRENT_INSTANCE_GROUP_HOSTS": _json(current_group["hosts"]),
+        "SM_INSTANCE_GROUPS": _json(list(groups)),
+        "SM_INSTANCE_GROUPS_DICT": _json(groups),
+        "SM_DISTRIBUTION_INSTANCE_GROUPS": _json([]),
+        "SM_DISTRIBUTION_HOSTS": _json([]),
+        "SM_IS_HETERO": "true" if len(groups) > 1 else "false",
         "SM_NUM_CPUS": str(num_cpus),
         "SM_NUM_GPUS": str(gpus),
         "SM_NETWORK_INTERFACE_NAME": NETWORK_INTERFACE,

@@ -13,6 +13,9 @@ from typing import Any
 
 from rlops.contract import user_hyperparameters
 
+#: The one group of a job without instance groups, as SageMaker names it.
+HOMOGENEOUS = "homogeneousCluster"
+
 
 @dataclass
 class Channel:
@@ -37,6 +40,11 @@ class JobSpec:
     metric_definitions: list[dict[str, str]] = field(default_factory=list)
     instance_count: int = 1
     instance_type: str = "local"
+    #: Heterogeneous clusters: ``[{"instance_group_name", "instance_type", "instance_count"}, ...]``; the counts
+    #: add up to ``instance_count``, and ``instance_type`` is the first group's.
+    instance_groups: list[dict[str, Any]] = field(default_factory=list)
+    #: The Ray cluster (its Jobs API address) a job with ``instance_type="ray"`` is submitted to.
+    ray_address: str | None = None
     max_run: int = 86400
     stop_grace_s: float = 10.0
     checkpoint_uri: str | None = None
@@ -59,6 +67,21 @@ class JobSpec:
     @property
     def hosts(self) -> list[str]:
         return [f"algo-{i}" for i in range(1, self.instance_count + 1)]
+
+    def groups(self) -> list[dict[str, Any]]:
+        """Every instance group with its hosts (SPEC section 7): one ``homogeneousCluster`` without groups."""
+        if not self.instance_groups:
+            return [{"instance_group_name": HOMOGENEOUS, "instance_type": self.instance_type, "hosts": self.hosts}]
+        groups, first = [], 1
+        for group in self.instance_groups:
+            count = group["instance_count"]
+            groups.append({"instance_group_name": group["instance_group_name"], "instance_type": group["instance_type"],
+                           "hosts": [f"algo-{i}" for i in range(first, first + count)]})
+            first += count
+        return groups
+
+    def group_of(self, host: str) -> dict[str, Any]:
+        return next(g for g in self.groups() if host in g["hosts"])
 
     def user_hyperparameters(self) -> dict[str, Any]:
         """Decoded hyperparameters without the reserved ``sagemaker_*`` keys."""

@@ -9,7 +9,8 @@ a deadline and ends with an error that names the host that did not come.
 
 Ray advertises its nodes on the machine's network address even when every node is on this
 machine; :func:`use_loopback` makes the Ray code in a process use 127.0.0.1 instead, and
-``python -m rlops.toolkits.rllib.cluster start ...`` is ``ray start`` with that applied.
+``python -m rlops.toolkits.rllib.cluster start ...`` is ``ray start`` with that applied (tests start
+an "existing" loopback cluster with it too).
 """
 
 from __future__ import annotations
@@ -37,11 +38,18 @@ LOOPBACK = "127.0.0.1"
 
 
 def use_loopback() -> None:
-    """Make Ray in this process advertise and connect on 127.0.0.1 (all of a local job's nodes are here)."""
+    """Make Ray in this process, and the processes Ray starts from it, advertise and connect on 127.0.0.1.
+
+    In this process two functions of Ray's are replaced. The processes a node starts (its raylet's
+    workers, the dashboard's agent) get Ray's own single-machine switch through the environment: it
+    keeps them on loopback, and is read only where it cannot forbid this node's joining a cluster.
+    """
+    import ray._private.ray_constants as ray_constants
     import ray._private.services as services
 
     services.resolve_ip_for_localhost = lambda host: host
     services.get_node_ip_address = lambda address=None: LOOPBACK
+    os.environ[ray_constants.ENABLE_RAY_CLUSTERS_ENV_VAR] = "0"
 
 
 def use_token(token: str) -> None:
@@ -55,6 +63,17 @@ def use_token(token: str) -> None:
 
 def host_resource(host: str) -> str:
     return f"host:{host}"
+
+
+#: Custom Ray resources of a heterogeneous job's nodes: the learner group's offer ``LEARNER``, the other
+#: groups' ``ROLLOUT``; the learner and the env runners ask for one unit each, so Ray places them by group.
+LEARNER, ROLLOUT = "rlops_learner", "rlops_rollout"
+ROLE_UNITS = 1000
+
+
+def node_resources(host: str, role: str | None = None) -> dict[str, float]:
+    """The custom resources a host's node offers: its name, and its role in a heterogeneous job."""
+    return {host_resource(host): 1, **({role: ROLE_UNITS} if role else {})}
 
 
 class Rendezvous:
@@ -76,7 +95,7 @@ class Rendezvous:
         deadline = time.monotonic() + timeout
         while not self.head_file.is_file():
             if time.monotonic() > deadline:
-                raise UsageError(f"{host}: the Ray head on algo-1 did not start within {timeout:.0f} s.")
+                raise UsageError(f"{host}: the Ray head did not start within {timeout:.0f} s.")
             time.sleep(POLL_S)
         return json.loads(self.head_file.read_text())
 
@@ -104,22 +123,23 @@ def start_node(args: list[str], token: str, log: Path) -> subprocess.Popen:
                                 env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
-def start_head(num_cpus: int, num_gpus: int, host: str, rendezvous: Rendezvous) -> tuple[subprocess.Popen, str, str]:
-    """Start the head node; returns its process, address and token once it accepts connections."""
+def start_head(num_cpus: int, num_gpus: int, host: str, rendezvous: Rendezvous,
+               resources: dict[str, float]) -> tuple[subprocess.Popen, str, str]:
+    """Start the head node on ``host``; returns its process, address and token once it accepts connections."""
     token = secrets.token_hex(32)
     port = _free_port()
     temp_dir = tempfile.mkdtemp(prefix="rlops-ray-")
     process = start_node(["--head", f"--port={port}", f"--num-cpus={num_cpus}", f"--num-gpus={num_gpus}",
                           f"--temp-dir={temp_dir}", "--include-dashboard=false",
-                          f"--resources={json.dumps({host_resource(host): 1})}"], token,
-                         rendezvous.folder / f"ray-{host}.log")
+                          f"--resources={json.dumps(resources)}"], token, rendezvous.folder / f"ray-{host}.log")
     address = f"{LOOPBACK}:{port}"
     _wait_listening(port, process, host)
     rendezvous.publish_head(address, token)
     return process, address, token
 
 
-def join(host: str, num_cpus: int, num_gpus: int, rendezvous: Rendezvous, previous: str | None = None) -> None:
+def join(host: str, num_cpus: int, num_gpus: int, rendezvous: Rendezvous, resources: dict[str, float],
+         previous: str | None = None) -> None:
     """A worker host: join the head, say so, and keep the node up until the driver is done.
 
     Hosts join one after another (after ``previous``): Ray gives a starting node 30 s to register, which
@@ -130,7 +150,7 @@ def join(host: str, num_cpus: int, num_gpus: int, rendezvous: Rendezvous, previo
         rendezvous.wait_for(f"joined-{previous}", host)
     log = rendezvous.folder / f"ray-{host}.log"
     process = start_node([f"--address={head['address']}", f"--num-cpus={num_cpus}", f"--num-gpus={num_gpus}",
-                          f"--resources={json.dumps({host_resource(host): 1})}"], head["token"], log)
+                          f"--resources={json.dumps(resources)}"], head["token"], log)
     _wait_started(process, log, host)
     rendezvous.mark(f"joined-{host}")
     print(f"{host}: joined the Ray cluster at {head['address']} with {num_cpus} CPU(s)", flush=True)
@@ -206,7 +226,10 @@ def _wait_listening(port: int, process: subprocess.Popen, host: str, timeout: fl
 
 def main() -> None:
     """``ray``'s command line, on loopback."""
+    import ray._private.ray_constants as ray_constants
+
     use_loopback()
+    ray_constants.ENABLE_RAY_CLUSTER = True  # this node may join a cluster; the processes it starts stay on loopback
     from ray.scripts.scripts import main as ray_main
 
     sys.argv = ["ray", *sys.argv[1:]]

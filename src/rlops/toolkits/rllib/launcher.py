@@ -58,6 +58,8 @@ RAY_LINES = {
     "timesteps_total": "num_env_steps_sampled_lifetime",
 }
 LATEST = "latest.json"
+#: Set by rlops's runtime in a job submitted to an existing Ray cluster (rlops.runtime.ray_jobs): its address.
+CLUSTER_ENV = "RLOPS_RAY_CLUSTER"
 #: Where an algorithm checkpoint keeps the learner's (full) RLModule of the default policy.
 LEARNER_MODULE = "learner_group/learner/rl_module/default_policy"
 EVALUATION_EPISODES = 10
@@ -72,8 +74,10 @@ class SageMakerRayLauncher:
         self.num_gpus = int(env.get("SM_NUM_GPUS") or 0)
         self.host_name = env.get("SM_CURRENT_HOST", "algo-1")
         self.hosts = json.loads(env.get("SM_HOSTS") or '["algo-1"]')
-        self.is_master_node = self.host_name == self.hosts[0]
         self.hyperparameters = json.loads(env.get("SM_HPS") or "{}")
+        #: Instance groups (SPEC section 7): name -> {"hosts", "instance_type", ...}; several make a heterogeneous job.
+        self.instance_groups = json.loads(env.get("SM_INSTANCE_GROUPS_DICT") or "{}")
+        self.is_master_node = self.host_name == self.head_host
         training_env = json.loads(env.get("SM_TRAINING_ENV") or "{}")
         self.model_dir = Path(env.get("SM_MODEL_DIR") or "model")
         self.output_data_dir = Path(env.get("SM_OUTPUT_DATA_DIR") or "output/data")
@@ -81,6 +85,7 @@ class SageMakerRayLauncher:
         self.checkpoint_channel = Path(env["SM_CHANNEL_CHECKPOINT"]) if env.get("SM_CHANNEL_CHECKPOINT") else None
         self._stop_signal = False
         self.runner_cpus = self.num_cpus  # env runners by default: every CPU the job's Ray has
+        self.on_existing_cluster = False  # a cluster rlops did not start: its GPUs may be on other nodes
 
     # -- what a subclass fills in -----------------------------------------------------------------
 
@@ -94,6 +99,40 @@ class SageMakerRayLauncher:
         """Apply the job's ``rl.``-prefixed hyperparameters to the experiment (the user's values win)."""
         return apply_overrides(config, self.hyperparameters)
 
+    # -- where things run ------------------------------------------------------------------------
+
+    @property
+    def learner_group(self) -> str | None:
+        """A heterogeneous job's group for the learner: ``rl.learner_group`` if set, else the first group with a
+        GPU instance type, else the first group. ``None`` when the job has one group."""
+        from rlops.contract import is_gpu_instance
+
+        if len(self.instance_groups) < 2:
+            return None
+        chosen = self.hyperparameters.get("rl.learner_group")
+        if chosen is not None:
+            if chosen not in self.instance_groups:
+                raise UsageError(f"rl.learner_group names no instance group of this job: {chosen!r}; the groups are "
+                                 f"{', '.join(self.instance_groups)}.")
+            return chosen
+        return next((name for name, group in self.instance_groups.items() if is_gpu_instance(group["instance_type"])),
+                    next(iter(self.instance_groups)))
+
+    @property
+    def head_host(self) -> str:
+        """The host that runs the Ray head and the driver: the learner group's first, else ``algo-1``."""
+        group = self.learner_group
+        return self.instance_groups[group]["hosts"][0] if group else self.hosts[0]
+
+    def role(self, host: str) -> str | None:
+        """``LEARNER`` or ``ROLLOUT`` for a host of a heterogeneous job, ``None`` otherwise."""
+        from rlops.toolkits.rllib.cluster import LEARNER, ROLLOUT
+
+        group = self.learner_group
+        if group is None:
+            return None
+        return LEARNER if host in self.instance_groups[group]["hosts"] else ROLLOUT
+
     # -- running ---------------------------------------------------------------------------------
 
     @classmethod
@@ -106,7 +145,7 @@ class SageMakerRayLauncher:
             self.evaluate_only(self.hyperparameters["evaluate_episodes"])
             return
         if len(self.hosts) > 1 and not self.is_master_node:
-            self.join_cluster()  # a worker host serves env runners until the driver on algo-1 is done
+            self.join_cluster()  # a worker host serves env runners until the driver on the head host is done
             return
         experiment = self.customize_experiment_config(self.get_experiment_config())
         training = experiment.get("training") if isinstance(experiment, dict) else None
@@ -117,7 +156,9 @@ class SageMakerRayLauncher:
         if not isinstance(episodes, int) or isinstance(episodes, bool) or episodes < 1:
             raise UsageError(f"evaluation_episodes (rl.evaluation_episodes) must be a positive integer; got {episodes!r}.")
         signal.signal(signal.SIGTERM, self._on_term)
-        if len(self.hosts) > 1:
+        if os.environ.get(CLUSTER_ENV):
+            self.drive_existing(training, episodes)
+        elif len(self.hosts) > 1:
             self.drive_cluster(training, episodes)
         else:
             self.drive_local(training, episodes)
@@ -137,6 +178,24 @@ class SageMakerRayLauncher:
         finally:
             ray.shutdown()
             shutil.rmtree(temp_dir, ignore_errors=True)
+
+    def drive_existing(self, training: dict[str, Any], episodes: int) -> None:
+        """A job submitted to an existing Ray cluster: join it as a driver (Ray gives a job's driver the
+        cluster's address) and use every CPU it has for env runners, its GPUs for the learner."""
+        import ray
+
+        ray.init(log_to_driver=False, configure_logging=False)
+        try:
+            resources = ray.cluster_resources()
+            self.runner_cpus = max(1, int(resources.get("CPU", 1)))
+            self.num_gpus = int(resources.get("GPU", 0))
+            self.on_existing_cluster = True
+            nodes = [node for node in ray.nodes() if node["Alive"]]
+            emit(f"rlops: Ray {ray.__version__} cluster at {os.environ[CLUSTER_ENV]}: {len(nodes)} node(s), "
+                 f"{self.runner_cpus} CPU(s) for env runners, {self.num_gpus} GPU(s)")
+            self.train(training, episodes)
+        finally:
+            ray.shutdown()
 
     def _rendezvous(self):
         from rlops.toolkits.rllib.cluster import RENDEZVOUS_ENV, Rendezvous
@@ -159,29 +218,38 @@ class SageMakerRayLauncher:
         return max(1, self.num_cpus // len(self.hosts))
 
     def join_cluster(self) -> None:
-        from rlops.toolkits.rllib.cluster import join
+        from rlops.toolkits.rllib.cluster import join, node_resources
 
-        index = self.hosts.index(self.host_name)
-        previous = self.hosts[index - 1] if index > 1 else None  # algo-2 joins first, each other after the one before
-        join(self.host_name, self.cpus_per_host, 0, self._rendezvous(), previous)
+        workers = [h for h in self.hosts if h != self.head_host]
+        index = workers.index(self.host_name)
+        previous = workers[index - 1] if index else None  # one after the other, in host order
+        join(self.host_name, self.cpus_per_host, self.num_gpus, self._rendezvous(),
+             node_resources(self.host_name, self.role(self.host_name)), previous)
 
     def drive_cluster(self, training: dict[str, Any], episodes: int) -> None:
-        """algo-1: start the head, wait for every host's node, train across them, then release the hosts."""
+        """The head host: start the head, wait for every host's node, train across them, then release the hosts."""
         import ray
 
-        from rlops.toolkits.rllib.cluster import start_head, stop_node, use_loopback, use_token, wait_for_hosts
+        from rlops.toolkits.rllib.cluster import (
+            ROLLOUT, node_resources, start_head, stop_node, use_loopback, use_token, wait_for_hosts,
+        )
 
         rendezvous = self._rendezvous()
         use_loopback()
-        head, address, token = start_head(self.cpus_per_host, self.num_gpus, self.host_name, rendezvous)
+        head, address, token = start_head(self.cpus_per_host, self.num_gpus, self.host_name, rendezvous,
+                                          node_resources(self.host_name, self.role(self.host_name)))
         use_token(token)
         try:
             ray.init(address=address, log_to_driver=False, configure_logging=False)
-            wait_for_hosts(self.hosts[1:], rendezvous, head)
-            self.runner_cpus = int(ray.cluster_resources()["CPU"])
-            addresses = sorted({node["NodeManagerAddress"] for node in ray.nodes() if node["Alive"]})
+            wait_for_hosts([h for h in self.hosts if h != self.host_name], rendezvous, head)
+            nodes = [node for node in ray.nodes() if node["Alive"]]
+            runners = [n for n in nodes if ROLLOUT in n["Resources"]] if self.learner_group else nodes
+            self.runner_cpus = int(sum(node["Resources"].get("CPU", 0) for node in runners))
+            addresses = sorted({node["NodeManagerAddress"] for node in nodes})
+            groups = (" in groups " + ", ".join(f"{name}: {', '.join(g['hosts'])}" for name, g in self.instance_groups.items())
+                      + f" (learner on {self.learner_group})") if self.learner_group else ""
             emit(f"rlops: Ray {ray.__version__} cluster at {address}: {len(self.hosts)} nodes "
-                 f"({', '.join(self.hosts)}) on {', '.join(addresses)}, {self.runner_cpus} CPU(s)")
+                 f"({', '.join(self.hosts)}) on {', '.join(addresses)}{groups}, {self.runner_cpus} CPU(s) for env runners")
             self.train(training, episodes)
         finally:
             rendezvous.mark("done")
@@ -243,6 +311,7 @@ class SageMakerRayLauncher:
         settings = dict(translation.settings)
         model = settings.pop("model_config", None)
         settings.setdefault("num_env_runners", self.runner_cpus)
+        settings.update({k: v for k, v in self.placement_settings().items() if k not in settings})
         register_gymnasium_id(env)
         config.environment(env=env, env_config=old.get("env_config") or {}).framework("torch")
         config.update_from_dict(settings)
@@ -250,6 +319,24 @@ class SageMakerRayLauncher:
             config.rl_module(model_config=model)
         config.callbacks(EpisodeReturns)
         return algorithm, env, config
+
+    def placement_settings(self) -> dict[str, Any]:
+        """Where the learner and the env runners go, as RLlib settings (the experiment's own settings win).
+
+        A heterogeneous job asks Ray for one learner per host of the learner group, each on a node offering
+        ``LEARNER`` (with a GPU when the group's hosts have one), and puts the env runners on nodes offering
+        ``ROLLOUT``. Elsewhere the learner runs in the driver, on the GPU when the host has one.
+        """
+        from rlops.toolkits.rllib.cluster import LEARNER, ROLLOUT
+
+        gpu = 1 if self.num_gpus else 0
+        group = self.learner_group
+        if self.on_existing_cluster and gpu:  # a remote learner, which Ray places on a node with a GPU
+            return {"num_learners": 1, "num_gpus_per_learner": 1}
+        if group is None:
+            return {"num_gpus_per_learner": gpu} if gpu else {}
+        return {"num_learners": len(self.instance_groups[group]["hosts"]), "num_gpus_per_learner": gpu,
+                "custom_resources_per_learner": {LEARNER: 1}, "custom_resources_per_env_runner": {ROLLOUT: 1}}
 
     def train(self, training: dict[str, Any], evaluation_episodes: int = EVALUATION_EPISODES) -> None:
         algorithm, env_name, config = self.build_config(training)
@@ -280,20 +367,31 @@ class SageMakerRayLauncher:
         self.save_model(algo, algorithm, env_name, config, evaluation_episodes)
 
     def record_placement(self, algo) -> None:
-        """Which host each env runner is on, as Ray places them (``output/data/placement.json``)."""
+        """Which host each env runner and each learner is on, as Ray placed them (``output/data/placement.json``)."""
         import ray
 
         from rlops.toolkits.rllib.cluster import host_resource
 
-        hosts = {node["NodeID"]: next((h for h in self.hosts if host_resource(h) in node["Resources"]), node["NodeID"])
-                 for node in ray.nodes() if node["Alive"]}
+        def name(node) -> str:  # a job's host, or an existing cluster's node by address and id
+            if self.on_existing_cluster:
+                return f"{node['NodeManagerAddress']}/{node['NodeID'][:8]}"
+            if len(self.hosts) == 1:  # its node has no host resource
+                return self.host_name
+            return next((h for h in self.hosts if host_resource(h) in node["Resources"]), node["NodeID"])
+
+        hosts = {node["NodeID"]: name(node) for node in ray.nodes() if node["Alive"]}
         nodes = algo.env_runner_group.foreach_env_runner(lambda runner: ray.get_runtime_context().get_node_id(),
                                                          local_env_runner=False)
         counts: dict[str, int] = {}
         for node in nodes:
             counts[hosts.get(node, node)] = counts.get(hosts.get(node, node), 0) + 1
-        write_text(self.output_data_dir / "placement.json", json.dumps({"env_runners": counts}, indent=2))
-        emit(f"rlops: {len(nodes)} env runner(s) on " + ", ".join(f"{h}: {n}" for h, n in sorted(counts.items())))
+        learners = [r.get() for r in algo.learner_group.foreach_learner(
+            lambda learner: (ray.get_runtime_context().get_node_id(), str(learner.device)))]
+        placement = {"env_runners": counts,
+                     "learners": [{"host": hosts.get(node, node), "device": device} for node, device in learners]}
+        write_text(self.output_data_dir / "placement.json", json.dumps(placement, indent=2))
+        emit(f"rlops: {len(nodes)} env runner(s) on " + ", ".join(f"{h}: {n}" for h, n in sorted(counts.items()))
+             + "; learner(s) on " + ", ".join(f"{hosts.get(node, node)} ({device})" for node, device in learners))
 
     # -- checkpoints and model -------------------------------------------------------------------
 
