@@ -86,6 +86,16 @@ def test_evaluate_cli_table_json_and_bad_input(knapsack_model, tmp_path):
     assert bad.exit_code != 0 and "not a readable model archive" in bad.output
 
 
+def test_evaluate_cli_takes_a_job_name(estimator_factory):
+    estimator = estimator_factory(None, hyperparameters={
+        "preset": "knapsack-ppo", "rl.schedule": {"training_steps": 2048, "evaluation_episodes": 1}})
+    estimator.fit(logs=False, job_name="knapsack-job")
+    result = CliRunner().invoke(cli, ["evaluate", "knapsack-job", "--baselines", "-n", "2"])
+    assert result.exit_code == 0, result.output  # the job's model, on the environment it was trained on
+    assert any(line.startswith("knapsack-job ") for line in result.output.splitlines())
+    assert "hindsight-optimum" in result.output
+
+
 def test_autoscaling_picture(tmp_path):
     picture = tmp_path / "scaling.png"
     result = CliRunner().invoke(cli, ["evaluate", "target-tracking:0.7", "static-fleet:45", "--env",

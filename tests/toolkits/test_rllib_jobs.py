@@ -156,6 +156,46 @@ def test_autoscaling_preset_exports_a_multidiscrete_policy(tmp_path):
     assert actions.shape == (200, 2) and (actions == expected).all()
 
 
+def test_knapsack_preset_masks_actions_in_rllib_and_in_its_onnx_policy(tmp_path):
+    import gymnasium
+    import torch
+    from ray.rllib.core.rl_module.rl_module import RLModule
+
+    import rlops.envs  # noqa: F401
+    from rlops.toolkits.rllib.launcher import ActionMaskObservations
+
+    estimator = RLEstimator(toolkit=RLToolkit.RAY, output_path=str(tmp_path / "out"), hyperparameters={
+        "preset": "knapsack-rllib-ppo", "rl.training.stop.timesteps_total": 4000, "rl.evaluation_episodes": 2,
+        "rl.training.config.train_batch_size_per_learner": 2000, "rl.training.config.num_epochs": 2})
+    estimator.fit(logs=False)
+    policy = PortablePolicy.load(estimator.model_data)
+    assert policy.manifest["action_mask"] is True and policy.manifest["inputs"] == ["observation", "action_mask"]
+
+    env = gymnasium.make("rlops/Knapsack-v0")
+    observations, masks = [], []
+    for seed in range(50):  # 1,000 observations of 50 episodes, with their masks
+        obs, _ = env.reset(seed=seed)
+        for _ in range(20):
+            observations.append(obs)
+            masks.append(env.unwrapped.action_masks())
+            obs, *_ = env.step(int(env.unwrapped.action_masks()[1] and env.np_random.random() < 0.5))
+    observations, masks = np.array(observations, np.float32), np.array(masks, np.float32)
+    assert 0 < masks[:, 1].sum() < len(masks)  # some items fit, some do not
+    unpacked = tmp_path / "model"
+    with tarfile.open(resolve_uri(estimator.model_data)) as archive:
+        archive.extractall(unpacked, filter="data")
+    module = RLModule.from_checkpoint(str(unpacked / "checkpoint/learner_group/learner/rl_module/default_policy"))
+    scaled = observations / ActionMaskObservations(env).scale  # what the module was trained on
+    with torch.no_grad():
+        batch = {"obs": {"observations": torch.from_numpy(scaled), "action_mask": torch.from_numpy(masks)}}
+        expected = module.forward_inference(batch)["action_dist_inputs"].numpy().argmax(-1)
+    actions, _ = policy.predict(observations, action_masks=masks)
+    assert (actions == expected).all()
+    assert not (actions[masks[:, 1] == 0] == 1).any()  # never an item that does not fit
+    everything_allowed, _ = policy.predict(observations)  # without a mask: every action allowed
+    assert everything_allowed.shape == actions.shape
+
+
 def test_two_instances_form_one_ray_cluster_with_runners_on_both(tmp_path):
     estimator = RLEstimator(entry_point="ray_cartpole.py", source_dir=str(SCRIPTS), toolkit=RLToolkit.RAY,
                             instance_count=2, output_path=str(tmp_path / "out"),

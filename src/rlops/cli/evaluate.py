@@ -22,8 +22,10 @@ def _resolve(reference: str) -> str:
         return reference
     from rlops.session import Session
 
+    from rlops.storage import resolve_uri
+
     try:
-        return job_model(Session().service, reference)
+        return str(resolve_uri(job_model(Session().service, reference)))  # a path: "exists" below finds it
     except NotFound:
         return reference
 

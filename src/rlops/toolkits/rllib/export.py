@@ -22,18 +22,25 @@ OPSET = 17
 
 
 class _DeterministicPolicy(th.nn.Module):
-    def __init__(self, module, action_space: spaces.Space, with_value: bool):
+    def __init__(self, module, action_space: spaces.Space, with_value: bool, masked: bool = False, scale=None):
         super().__init__()
-        self.module, self.with_value = module, with_value
+        self.module, self.with_value, self.masked = module, with_value, masked
+        self.register_buffer("scale", th.as_tensor(1.0 if scale is None else scale, dtype=th.float32))
         self.discrete = isinstance(action_space, spaces.Discrete)
         self.nvec = [int(n) for n in action_space.nvec] if isinstance(action_space, spaces.MultiDiscrete) else None
         if isinstance(action_space, spaces.Box):
             self.register_buffer("low", th.as_tensor(action_space.low, dtype=th.float32))
             self.register_buffer("high", th.as_tensor(action_space.high, dtype=th.float32))
 
-    def forward(self, observation):
-        batch = {"obs": observation}
-        logits = self.module.forward_inference(batch)["action_dist_inputs"]
+    def batch(self, observation, action_mask):
+        """A module's input; an action-masking module reads (and takes apart) a dict, so each call gets its own."""
+        if self.masked:
+            return {"obs": {"observations": observation, "action_mask": action_mask}}
+        return {"obs": observation}
+
+    def forward(self, observation, action_mask=None):
+        observation = observation / self.scale
+        logits = self.module.forward_inference(self.batch(observation, action_mask))["action_dist_inputs"]
         if self.discrete:
             outputs = [th.argmax(logits, dim=-1), th.softmax(logits, dim=-1)]
         elif self.nvec:  # one categorical per dimension, their logits side by side
@@ -43,13 +50,20 @@ class _DeterministicPolicy(th.nn.Module):
             mean = th.chunk(logits, 2, dim=-1)[0]
             outputs = [th.maximum(th.minimum(mean, self.high), self.low)]
         if self.with_value:
-            outputs.append(self.module.compute_values(batch))
+            outputs.append(self.module.compute_values(self.batch(observation, action_mask)))
         return tuple(outputs)
 
 
 def export_module(module, observation_space: spaces.Space, action_space: spaces.Space, folder: Path,
-                  algorithm: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Write ``policy.onnx`` and ``policy.json`` for an RLlib torch RLModule; returns the manifest."""
+                  algorithm: str, extra: dict[str, Any] | None = None, masked: bool = False,
+                  observation_scale=None) -> dict[str, Any]:
+    """Write ``policy.onnx`` and ``policy.json`` for an RLlib torch RLModule; returns the manifest.
+
+    ``observation_space`` is the environment's own. ``masked``: an action-masking module (it reads
+    ``{"action_mask", "observations"}``) becomes a policy with two inputs, ``observation`` and
+    ``action_mask``, as SB3's MaskablePPO does. ``observation_scale``: the module was trained on
+    observations divided by it; the graph divides raw ones the same way.
+    """
     import ray
 
     if not isinstance(observation_space, spaces.Box):
@@ -59,16 +73,19 @@ def export_module(module, observation_space: spaces.Space, action_space: spaces.
                          f"has {action_space}.")
     # The module an algorithm acts with is "inference only" (no value function): then no value output.
     with_value = hasattr(module, "compute_values") and not getattr(module, "inference_only", False)
-    graph = _DeterministicPolicy(module, action_space, with_value).eval()
+    graph = _DeterministicPolicy(module, action_space, with_value, masked, observation_scale).eval()
     categorical = isinstance(action_space, (spaces.Discrete, spaces.MultiDiscrete))
     outputs = ["action"] + (["probabilities"] if categorical else []) + (
         ["value"] if with_value else [])
     folder.mkdir(parents=True, exist_ok=True)
-    example = th.zeros((1, *observation_space.shape), dtype=th.float32)
+    inputs = ["observation"] + (["action_mask"] if masked else [])
+    example = (th.zeros((1, *observation_space.shape), dtype=th.float32),)
+    if masked:
+        example += (th.ones((1, int(action_space.n)), dtype=th.float32),)
     with warnings.catch_warnings(), th.no_grad():
         warnings.simplefilter("ignore")
-        th.onnx.export(graph, (example,), str(folder / "policy.onnx"), input_names=["observation"],
-                       output_names=outputs, dynamic_axes={name: {0: "batch"} for name in ["observation", *outputs]},
+        th.onnx.export(graph, example, str(folder / "policy.onnx"), input_names=inputs,
+                       output_names=outputs, dynamic_axes={name: {0: "batch"} for name in [*inputs, *outputs]},
                        opset_version=OPSET, dynamo=False)
     return write_manifest(folder, {
         "onnx": "policy.onnx",
@@ -78,11 +95,11 @@ def export_module(module, observation_space: spaces.Space, action_space: spaces.
         "rlops_version": rlops.__version__,
         "observation_space": describe_space(observation_space),
         "action_space": describe_space(action_space),
-        "inputs": ["observation"],
+        "inputs": inputs,
         "outputs": outputs,
         "deterministic": True,
         "observation_normalization": None,
         "recurrent": False,
-        "action_mask": False,
+        "action_mask": masked,
         **(extra or {}),
     })

@@ -38,7 +38,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import gymnasium
 import numpy as np
+from gymnasium import spaces
 
 from rlops.exceptions import UsageError, did_you_mean
 from rlops.storage import write_text
@@ -305,6 +307,9 @@ class SageMakerRayLauncher:
         env = training.get("env") or old.get("env")
         if not env:
             raise UsageError("The experiment names no environment: set training.env (or training.config.env).")
+        masking = training.get("action_masking", False)
+        if not isinstance(masking, bool):
+            raise UsageError(f"training.action_masking is true or false; got {masking!r}.")
         translation = translate_config(old, known=config_keys(config))
         for note in translation.notes:
             emit(f"rlops: {note}")
@@ -312,10 +317,18 @@ class SageMakerRayLauncher:
         model = settings.pop("model_config", None)
         settings.setdefault("num_env_runners", self.runner_cpus)
         settings.update({k: v for k, v in self.placement_settings().items() if k not in settings})
-        register_gymnasium_id(env)
+        register_gymnasium_id(env, masked=masking)
         config.environment(env=env, env_config=old.get("env_config") or {}).framework("torch")
         config.update_from_dict(settings)
-        if model:
+        if masking:  # RLlib's own action-masking PPO module, reading {"action_mask", "observations"}
+            from ray.rllib.core.rl_module.rl_module import RLModuleSpec
+            from ray.rllib.examples.rl_modules.classes.action_masking_rlm import ActionMaskingTorchRLModule
+
+            if algorithm != "PPO":
+                raise UsageError(f"training.action_masking works with PPO (RLlib's action-masking module); got {algorithm!r}.")
+            config.rl_module(rl_module_spec=RLModuleSpec(module_class=ActionMaskingTorchRLModule,
+                                                         model_config=model or {}))
+        elif model:
             config.rl_module(model_config=model)
         config.callbacks(EpisodeReturns)
         return algorithm, env, config
@@ -325,7 +338,8 @@ class SageMakerRayLauncher:
 
         A heterogeneous job asks Ray for one learner per host of the learner group, each on a node offering
         ``LEARNER`` (with a GPU when the group's hosts have one), and puts the env runners on nodes offering
-        ``ROLLOUT``. Elsewhere the learner runs in the driver, on the GPU when the host has one.
+        ``ROLLOUT``. On an existing cluster with GPUs, one learner asks for a GPU, wherever Ray finds it.
+        Elsewhere the learner runs in the driver, on the GPU when the host has one.
         """
         from rlops.toolkits.rllib.cluster import LEARNER, ROLLOUT
 
@@ -432,8 +446,13 @@ def export_checkpoint(checkpoint: Path, algorithm: str, env_name, env_config: di
 
     module = RLModule.from_checkpoint(str((checkpoint / LEARNER_MODULE).resolve()))
     env = make_env(env_name, env_config)
-    export_module(module, env.observation_space, env.action_space, folder, algorithm,
-                  {"env_id": env_name if isinstance(env_name, str) else None})
+    if isinstance(env, ActionMaskObservations):  # the policy takes the raw observation and the mask
+        export_module(module, env.env.observation_space, env.action_space, folder, algorithm,
+                      {"env_id": env_name if isinstance(env_name, str) else None}, masked=True,
+                      observation_scale=env.scale)
+    else:
+        export_module(module, env.observation_space, env.action_space, folder, algorithm,
+                      {"env_id": env_name if isinstance(env_name, str) else None})
     return env
 
 
@@ -452,25 +471,54 @@ class PresetLauncher(SageMakerRayLauncher):
 
 
 class GymnasiumCreator:
-    """Makes a Gymnasium environment by id in any Ray process, rlops's sample environments included."""
+    """Makes a Gymnasium environment by id in any Ray process, rlops's sample environments included;
+    ``masked``: with its ``action_masks()`` in every observation (:class:`ActionMaskObservations`)."""
 
-    def __init__(self, env_id: str):
-        self.env_id = env_id
+    def __init__(self, env_id: str, masked: bool = False):
+        self.env_id, self.masked = env_id, masked
 
     def __call__(self, env_config):
         import gymnasium
 
         import rlops.envs  # noqa: F401  (registers rlops/...; env runners are fresh processes)
 
-        return gymnasium.make(self.env_id, **dict(env_config or {}))
+        env = gymnasium.make(self.env_id, **dict(env_config or {}))
+        return ActionMaskObservations(env) if self.masked else env
 
 
-def register_gymnasium_id(env) -> None:
+class ActionMaskObservations(gymnasium.ObservationWrapper):
+    """Observations as RLlib's action-masking module reads them: ``{"action_mask", "observations"}``,
+    the mask being the environment's ``action_masks()`` (1 for an allowed action).
+
+    The observations are divided by their bound (``scale``) where the space has a finite one, as SB3's
+    masked presets normalise theirs; the exported policy divides raw observations the same way.
+    """
+
+    def __init__(self, env):
+        super().__init__(env)
+        space = env.observation_space
+        if not hasattr(env.unwrapped, "action_masks") or not isinstance(env.action_space, spaces.Discrete) \
+                or not isinstance(space, spaces.Box):
+            raise UsageError(f"training.action_masking needs an environment with a Box observation space, a Discrete "
+                             f"action space and an action_masks() method (as rlops/Knapsack-v0 has); "
+                             f"{env.spec.id if env.spec else env} has not.")
+        bound = np.maximum(np.abs(space.low), np.abs(space.high))
+        self.scale = np.where(np.isfinite(bound) & (bound > 0), bound, 1.0).astype(np.float32)
+        self.observation_space = spaces.Dict({
+            "action_mask": spaces.Box(0.0, 1.0, (int(env.action_space.n),), np.float32),
+            "observations": spaces.Box(space.low / self.scale, space.high / self.scale, dtype=np.float32)})
+
+    def observation(self, observation):
+        return {"action_mask": np.asarray(self.env.unwrapped.action_masks(), np.float32),
+                "observations": np.asarray(observation, np.float32) / self.scale}
+
+
+def register_gymnasium_id(env, masked: bool = False) -> None:
     """Register a Gymnasium id with Ray unless the script registered a creator under that name."""
     from ray.tune.registry import ENV_CREATOR, _global_registry, register_env
 
     if isinstance(env, str) and not _global_registry.contains(ENV_CREATOR, env):
-        register_env(env, GymnasiumCreator(env))
+        register_env(env, GymnasiumCreator(env, masked))
 
 
 def ray_version() -> str:
@@ -509,12 +557,17 @@ def evaluate(model_dir: Path, env, episodes: int, iteration: int) -> dict[str, A
     from rlops.policies.portable import PortablePolicy
 
     policy = PortablePolicy(model_dir)
+    if isinstance(env, ActionMaskObservations):
+        env = env.env  # the policy takes raw observations, and masks from the environment
     returns = []
     for episode in range(episodes):
         obs, _ = env.reset(seed=1000 + episode)
         total, steps, done = 0.0, 0, False
         while not done:
-            action, _ = policy.predict(obs)
+            masks = None
+            if policy.manifest.get("action_mask") and hasattr(env.unwrapped, "action_masks"):
+                masks = np.asarray(env.unwrapped.action_masks(), np.float32)[None]
+            action, _ = policy.predict(obs, action_masks=masks)
             obs, reward, terminated, truncated, _ = env.step(action.item() if np.ndim(action) == 0 else action)
             total, steps, done = total + float(reward), steps + 1, terminated or truncated
         returns.append(total)
