@@ -17,9 +17,18 @@ SCRIPTS = Path(__file__).parent / "scripts"
 def rlops_home(tmp_path, monkeypatch):
     home = tmp_path / "rlops-home"
     monkeypatch.setenv("RLOPS_HOME", str(home))
-    monkeypatch.delenv("RLOPS_DATABASE_URL", raising=False)
+    for name in ("RLOPS_DATABASE_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
+                 "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):  # also undoes what default_bucket() sets
+        monkeypatch.delenv(name, raising=False)
+    import boto3
+
+    boto3.DEFAULT_SESSION = None  # boto3 caches the keys of the first endpoint it met; each test has its own
     yield home
     _kill_what_is_left(home)
+    if (home / "s3-endpoint.json").exists():
+        from rlops.runtime.s3 import stop_endpoint
+
+        stop_endpoint()
     dispose_engines()
 
 

@@ -7,6 +7,7 @@ Every check runs before anything is written, so bad input leaves nothing behind.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -21,6 +22,7 @@ from rlops.runtime.metrics import compile_definitions
 from rlops.runtime.ray_jobs import cluster_address, is_ray_instance
 from rlops.runtime.spec import Channel, JobSpec
 from rlops.session import Session
+from rlops.settings import default_output_path
 from rlops.storage import resolve_uri
 from rlops.training_job import TrainingJob, stream_logs
 
@@ -44,6 +46,8 @@ ACCEPTED_UNUSED = {
     "disable_output_compression", "max_wait_time",
 }
 LOCAL_INSTANCE_TYPES = ("local", "local_gpu")
+log = logging.getLogger("rlops")
+_NOTICED: set[str] = set()  # SageMaker instance types already noticed in this process
 
 
 def resolve_python(image_uri: str | None) -> str:
@@ -140,6 +144,11 @@ class Framework:
             raise UsageError(f"instance_count must be a positive integer; got {self.instance_count!r}.")
         if not isinstance(self.instance_type, str) or not self.instance_type:
             raise UsageError(f"instance_type must be a string such as 'local' or 'local_gpu'; got {self.instance_type!r}.")
+        for instance_type in {g["instance_type"] for g in self.instance_groups or []} | {self.instance_type}:
+            if instance_type.startswith("ml.") and instance_type not in _NOTICED:
+                _NOTICED.add(instance_type)
+                log.warning("instance_type %r runs locally, on this machine (rlops has no cloud instances; "
+                            "'local' or 'local_gpu' say so).", instance_type)
         if is_ray_instance(self.instance_type) and (self.instance_count > 1 or self.instance_groups):
             raise UsageError(f"A job on an existing Ray cluster (instance_type={self.instance_type!r}) runs its driver "
                              f"once; got instance_count={self.instance_count}"
@@ -231,7 +240,7 @@ class Framework:
             validate_name(job_name)
         name = job_name or unique_name(self.base_job_name or self._default_base_name)
         self._current_job_name = name
-        output = resolve_uri(self.output_path, "output_path") if self.output_path else Path(self.sagemaker_session.default_bucket())
+        output = resolve_uri(self.output_path, "output_path") if self.output_path else default_output_path()
         return JobSpec(
             name=name, entry_point=entry, source_dir=str(source), python=resolve_python(self.image_uri),
             output_path=str(output), hyperparameters=self.hyperparameters(), channels=self._channels(inputs),
@@ -239,6 +248,7 @@ class Framework:
             environment=self.environment,
             metric_definitions=self._metric_definitions(), instance_count=self.instance_count,
             instance_type=self.instance_type, instance_groups=list(self.instance_groups or []),
+            output_layout=self._output_layout(),
             ray_address=self._ray_address(), max_run=self.max_run, stop_grace_s=self.stop_grace_period,
             checkpoint_uri=str(resolve_uri(self.checkpoint_uri, "checkpoint_uri")) if self.checkpoint_uri else None,
             checkpoint_local_path=self.checkpoint_local_path, **self._toolkit_fields(),
@@ -246,6 +256,12 @@ class Framework:
 
     def _toolkit_fields(self) -> dict[str, Any]:
         return {}
+
+    def _output_layout(self) -> str:
+        """SageMaker's local mode put an ``s3://`` output's artifacts in ``<prefix>/<job>/``; elsewhere they go to
+        ``<prefix>/<job>/output/`` (SPEC section 7)."""
+        local = self.instance_type in LOCAL_INSTANCE_TYPES and str(self.output_path or "").startswith("s3://")
+        return "local" if local else "cloud"
 
     def _ray_address(self) -> str | None:
         """The Ray cluster a ``ray`` instance type names, checked to answer; ``None`` for local jobs."""

@@ -1,16 +1,17 @@
 """``rlops.Session``: what SageMaker's session was to an estimator, for a local job store.
 
 SageMaker sessions wrapped AWS clients and a default S3 bucket. Here a session names the job
-store (``RLOPS_HOME``, ``RLOPS_DATABASE_URL`` or ``database_url``) and the default output
-folder, and owns the one runtime service (:mod:`rlops.runtime.service`) through which
-estimators, models, predictors, analytics and the CLI reach jobs and endpoints.
+store (``RLOPS_HOME``, ``RLOPS_DATABASE_URL`` or ``database_url``) and the default bucket (a
+folder rlops serves to boto3 on loopback: :mod:`rlops.runtime.s3`), and owns the one runtime
+service (:mod:`rlops.runtime.service`) through which estimators, models, predictors, analytics
+and the CLI reach jobs and endpoints.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rlops.settings import default_output_path
+from rlops.settings import DEFAULT_BUCKET, default_output_path
 
 if TYPE_CHECKING:
     from rlops.runtime.service import RuntimeService
@@ -24,7 +25,7 @@ class Session:
     >>> import rlops
     >>> session = rlops.Session()              # doctest: +SKIP
     >>> session.default_bucket()               # doctest: +SKIP
-    '/home/me/.rlops/artifacts'
+    'rlops-default-bucket'
     """
 
     local_mode = True
@@ -44,8 +45,28 @@ class Session:
         return self._service
 
     def default_bucket(self) -> str:
-        """The folder where jobs without an ``output_path`` put their artifacts."""
-        return str(default_output_path())
+        """The bucket where jobs without an ``output_path`` put their artifacts.
+
+        From here on boto3 in this process (and in jobs) reaches rlops's buckets through an S3 endpoint on
+        loopback, unless ``AWS_ENDPOINT_URL_S3`` already names another endpoint.
+        """
+        from rlops.runtime.s3 import point_boto3_here
+
+        default_output_path().mkdir(parents=True, exist_ok=True)
+        point_boto3_here()
+        return DEFAULT_BUCKET
+
+    def upload_data(self, path: str, bucket: str | None = None, key_prefix: str = "data", **_ignored) -> str:
+        """Copy a local file or folder to ``s3://bucket/key_prefix`` (the default bucket unless named)."""
+        from rlops.s3 import S3Uploader
+
+        return S3Uploader.upload(path, f"s3://{bucket or self.default_bucket()}/{key_prefix}")
+
+    def download_data(self, path: str, bucket: str, key_prefix: str = "", **_ignored) -> list[str]:
+        """Copy the objects under ``s3://bucket/key_prefix`` into the folder ``path``."""
+        from rlops.s3 import S3Downloader
+
+        return S3Downloader.download(f"s3://{bucket}/{key_prefix}", path)
 
 
 class LocalSession(Session):

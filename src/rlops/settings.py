@@ -26,6 +26,16 @@ def jobs_dir() -> Path:
     return rlops_home() / "jobs"
 
 
+#: The bucket ``Session().default_bucket()`` names: where jobs without an ``output_path`` put their artifacts.
+DEFAULT_BUCKET = "rlops-default-bucket"
+
+
+def s3_root() -> Path:
+    """rlops's own S3 buckets, one folder each (``s3://BUCKET/KEY`` is ``s3_root()/BUCKET/KEY``), served to
+    boto3 by :mod:`rlops.runtime.s3`."""
+    return rlops_home() / "s3"
+
+
 def default_output_path() -> Path:
-    """Where artifacts go when an estimator names no ``output_path``."""
-    return rlops_home() / "artifacts"
+    """Where artifacts go when an estimator names no ``output_path``: the default bucket."""
+    return s3_root() / DEFAULT_BUCKET

@@ -94,7 +94,9 @@ class TestRefusedBeforeAnythingStarts:
 
     def test_remote_channel_scheme(self, estimator_factory):
         estimator = estimator_factory("contract.py")
-        with pytest.raises(UsageError, match=r"s3:// scheme.*file:// URI"):
+        with pytest.raises(UsageError, match=r"gs:// scheme.*file:// URI"):
+            estimator.fit({"train": "gs://bucket/data"})
+        with pytest.raises(UsageError, match=r"bucket 'bucket', which is not one of rlops's buckets"):
             estimator.fit({"train": "s3://bucket/data"})
 
     @pytest.mark.parametrize("name", ["-starts-with-dash", "has_underscore", "a" * 64, "ends-", ""])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -97,7 +98,8 @@ def test_a_job_on_an_existing_cluster_completes_with_metrics_and_a_model(on_clus
     assert f"cluster at {on_cluster}: 1 node(s), 2 CPU(s) for env runners" in log
     frame = estimator.training_job_analytics.dataframe()  # the Ray lines, extracted into the store as it ran
     assert set(frame["metric_name"]) >= {"episode_reward_mean", "episode_reward_max"}
-    assert len(frame[frame["metric_name"] == "episode_reward_mean"]) == 3
+    iterations = len(re.findall(r"^training_iteration: \d+$", log, re.M))  # 3, or fewer if evaluation hit 495
+    assert iterations >= 1 and len(frame[frame["metric_name"] == "episode_reward_mean"]) == iterations
     description = estimator.latest_training_job.describe()
     assert description["TrainingJobStatus"] == "Completed" and description["ResourceConfig"]["InstanceType"] == "ray"
     assert PortablePolicy.load(estimator.model_data).manifest["toolkit"] == "rllib"

@@ -11,6 +11,7 @@ from rlops.cli.endpoints import endpoints, export, predict, transform
 from rlops.cli.evaluate import evaluate, plot
 from rlops.cli.jobs import jobs
 from rlops.cli.presets import presets
+from rlops.cli.s3 import s3
 from rlops.cli.serve import serve
 from rlops.cli.train import train
 from rlops.exceptions import RlopsError
@@ -52,6 +53,7 @@ def cli() -> None:
       rlops jobs logs JOB --follow        a job's log as it is written
       rlops jobs metrics JOB              reward curves and losses, summarised
       rlops jobs stop JOB                 SIGTERM, grace period, SIGKILL
+      eval "$(rlops s3 env)"              boto3 and the AWS CLI on rlops's buckets
       rlops db upgrade                    bring the job store's schema up to date
     """
 
@@ -62,6 +64,7 @@ cli.add_command(train)
 cli.add_command(evaluate)
 cli.add_command(plot)
 cli.add_command(serve)
+cli.add_command(s3)
 for command in (endpoints, predict, transform, export):
     cli.add_command(command)
 

@@ -204,6 +204,11 @@ class RLEstimator(Framework):
 
     def _validate_settings(self) -> None:
         super()._validate_settings()
+        for key in EVALUATION_KEYS:  # checked here, as training settings are, not once the job has started
+            value = self._hyperparameters.get(key)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise UsageError(f"The hyperparameter {key} is a positive number of "
+                                 f"{'episodes' if key.endswith('episodes') else 'steps'} to evaluate; got {value!r}.")
         if self._uses_builtin_entry and "preset" in self._hyperparameters:
             check_preset(self.toolkit, self._hyperparameters, self._code_location()[0])
 

@@ -23,11 +23,12 @@ from typing import Iterable, Iterator
 
 from rlops.records import EndpointRecord, JobRecord, MetricPoint
 from rlops.runtime.spec import JobSpec
+from rlops.storage import to_uri
 
 
 @dataclass(frozen=True)
 class JobLocations:
-    """Where a job's artifacts are (``file://`` URIs), and whether its model has been written."""
+    """Where a job's artifacts are (``file://`` or ``s3://`` URIs), and whether its model has been written."""
 
     model_data: str
     output_data: str
@@ -76,8 +77,8 @@ class JobService(abc.ABC):
         job = self.describe(name)
         spec = JobSpec.from_dict(job.spec)
         return JobLocations(
-            model_data=job.model_artifacts or spec.model_archive.as_uri(),
-            output_data=job.output_artifacts or (spec.output_dir / "output.tar.gz").as_uri(),
+            model_data=job.model_artifacts or to_uri(spec.model_archive),
+            output_data=job.output_artifacts or to_uri(spec.output_dir / "output.tar.gz"),
             checkpoint_uri=spec.checkpoint_uri,
             has_model=bool(job.model_artifacts),
         )

@@ -32,7 +32,7 @@ class JobSpec:
     entry_point: str  # path of the entry point relative to the code folder
     source_dir: str  # absolute folder copied to ``code/``
     python: str  # interpreter that runs a Python entry point
-    output_path: str  # absolute folder: artifacts land in <output_path>/<name>/output/
+    output_path: str  # absolute folder: artifacts land in <output_path>/<name>/output/ (see ``output_dir``)
     hyperparameters: dict[str, str] = field(default_factory=dict)  # JSON-encoded, as the SDK sends them
     channels: dict[str, Channel] = field(default_factory=dict)
     dependencies: list[str] = field(default_factory=list)
@@ -45,6 +45,9 @@ class JobSpec:
     instance_groups: list[dict[str, Any]] = field(default_factory=list)
     #: The Ray cluster (its Jobs API address) a job with ``instance_type="ray"`` is submitted to.
     ray_address: str | None = None
+    #: ``"cloud"``: artifacts in ``<output_path>/<name>/output/``; ``"local"``: in ``<output_path>/<name>/``, where
+    #: SageMaker's local mode puts them for an ``s3://`` output path (SPEC section 7).
+    output_layout: str = "cloud"
     max_run: int = 86400
     stop_grace_s: float = 10.0
     checkpoint_uri: str | None = None
@@ -89,8 +92,10 @@ class JobSpec:
 
     @property
     def output_dir(self) -> Path:
-        """Where the job's artifacts land: ``<output_path>/<name>/output/``."""
-        return Path(self.output_path) / self.name / "output"
+        """Where the job's artifacts land: ``<output_path>/<name>/output/``, or ``<output_path>/<name>/`` in the
+        local-mode layout."""
+        folder = Path(self.output_path) / self.name
+        return folder if self.output_layout == "local" else folder / "output"
 
     @property
     def model_archive(self) -> Path:

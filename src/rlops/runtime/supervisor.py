@@ -37,6 +37,7 @@ from rlops.runtime.layout import (
     ENDED_MARKER, RENDEZVOUS_ENV, HostLayout, entry_command, job_environment, write_config,
 )
 from rlops.runtime.metrics import MetricExtractor
+from rlops.runtime.s3 import boto3_environment
 from rlops.runtime.spec import JobSpec
 from rlops.runtime.transfer import fill_channel, sync_tree
 from rlops.settings import rlops_home
@@ -81,6 +82,7 @@ class Supervisor:
         self.checkpoint_target = resolve_uri(self.spec.checkpoint_uri, "checkpoint_uri") if self.spec.checkpoint_uri else None
         self.several_hosts = len(self.spec.hosts) > 1  # log lines, failure reasons and folders name their host
         self.site_packages: Path | None = None  # where requirements.txt was installed, if the job has one
+        self.compat: list[Path] = []  # rlops.compat's folder, when the job needs a stand-in
         self.hosts = []
         for host in self.spec.hosts:
             layout = HostLayout(self.work_dir / "hosts" / host)
@@ -158,6 +160,7 @@ class Supervisor:
         requirements = self.hosts[0].layout.code / "requirements.txt"
         if requirements.is_file():
             self.install_requirements(requirements)
+        self.use_compat()
 
     def _ignore_own_folders(self, folder: str, names: list[str]) -> list[str]:
         """Skip rlops's own state when a source folder contains it (``RLOPS_HOME`` inside a project)."""
@@ -178,10 +181,10 @@ class Supervisor:
     def train(self) -> tuple[JobStatus, SecondaryStatus, str | None]:
         spec = self.spec
         for host in self.hosts:  # start every host before any reader thread (fork safety)
-            env = {**os.environ, **spec.environment,
+            env = {**os.environ, **boto3_environment(start=False), **spec.environment,
                    **job_environment(spec, host.name, host.layout, host.checkpoints), "PYTHONUNBUFFERED": "1",
                    RENDEZVOUS_ENV: str(self.work_dir / "rendezvous")}
-            extra = [p for p in (self.site_packages, host.layout.code) if p]
+            extra = [p for p in (self.site_packages, host.layout.code, *self.compat) if p]
             env["PYTHONPATH"] = os.pathsep.join([*map(str, extra), *filter(None, [env.get("PYTHONPATH")])])
             host.process = subprocess.Popen(
                 entry_command(spec, host.layout), cwd=host.layout.code, env=env, stdin=subprocess.DEVNULL,
@@ -220,6 +223,17 @@ class Supervisor:
         for host in self.hosts:
             host.reader.join(timeout=5)
         return outcome
+
+    def use_compat(self) -> None:
+        """rlops's stand-ins (:mod:`rlops.compat`: ``gym`` for gym 0.x environments) go on the job's path when its
+        Python lacks the real packages; last, after the job's own code and requirements."""
+        from rlops.compat import COMPAT_PATH, PROVIDES
+
+        missing = _missing_modules(self.spec.python, PROVIDES)
+        if missing:
+            self.compat = [COMPAT_PATH]
+            self.announce(f"{', '.join(missing)} is not installed for the job: using rlops's compatibility layer "
+                          "(gym 0.x environments on Gymnasium)")
 
     def failure_reason(self, host: Host) -> str:
         written = host.layout.failure_file
@@ -302,6 +316,18 @@ class Supervisor:
         pack([l.output_data for l in layouts], self.output_dir / "output.tar.gz")
         fields["output_artifacts"] = to_uri(self.output_dir / "output.tar.gz")
         return fields
+
+
+def _missing_modules(python: str, names: tuple[str, ...]) -> list[str]:
+    """The modules of ``names`` that ``python`` cannot import (asked of it, as it may be another environment)."""
+    code = ("import importlib.util, sys; "
+            f"print(' '.join(n for n in {list(names)!r} if importlib.util.find_spec(n) is None))")
+    if python == sys.executable:
+        import importlib.util
+
+        return [n for n in names if importlib.util.find_spec(n) is None]
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60, check=False).stdout
+    return out.split()
 
 
 def _truncate(reason: str | None) -> str | None:

@@ -33,8 +33,13 @@ def env_factory(preset: Preset) -> str | Callable[..., gym.Env]:
         try:
             module = importlib.import_module(module_name)
         except ImportError as exc:
-            raise UsageError(f"Environment {env_id!r}: cannot import module {module_name!r} ({exc}). Put it in "
-                             "source_dir, or use a registered Gymnasium id.") from None
+            if getattr(exc, "name", None) in _parents(module_name):  # the module itself is not there
+                raise UsageError(f"Environment {env_id!r}: there is no module {module_name!r} in the job's code "
+                                 "(source_dir) or its Python. Put its file in source_dir, or use a registered "
+                                 "Gymnasium id.") from None
+            raise UsageError(f"Environment {env_id!r}: the module {module_name!r} is there, but importing it failed: "
+                             f"{type(exc).__name__}: {exc}. Install what it imports (a requirements.txt in "
+                             "source_dir), or add the file to source_dir.") from None
         if attr in gym.registry:
             return attr
         target = getattr(module, attr, None)
@@ -43,6 +48,12 @@ def env_factory(preset: Preset) -> str | Callable[..., gym.Env]:
         return target
     raise UsageError(f"Unknown environment {env_id!r}: not a registered Gymnasium id and not 'module:Class'."
                      f"{did_you_mean(env_id, list(gym.registry))}")
+
+
+def _parents(module_name: str) -> set[str]:
+    """``a.b.c`` -> ``{"a", "a.b", "a.b.c"}``: the names whose absence means the module itself is missing."""
+    parts = module_name.split(".")
+    return {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
 
 
 def env_builder(preset: Preset) -> tuple[str | Callable[..., gym.Env], dict[str, Any]]:

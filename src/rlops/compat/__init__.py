@@ -1,0 +1,13 @@
+"""Packages that stand in for libraries SageMaker RL users' code imports, on a job's path only.
+
+This folder is put on ``PYTHONPATH`` of a job whose Python lacks the real library (rlops never
+installs these names globally): ``gym`` (gym 0.2x environments on Gymnasium 1.x). Each package
+here is a top-level name inside a job; in rlops's own code they are ``rlops.compat.<name>``.
+"""
+
+from pathlib import Path
+
+#: The folder a job gets on its ``PYTHONPATH``.
+COMPAT_PATH = Path(__file__).parent
+#: The top-level names the folder provides, and the module whose absence makes a job need each.
+PROVIDES = ("gym",)

@@ -1,0 +1,3 @@
+"""``gym.utils``."""
+
+from gym.utils import seeding  # noqa: F401
