@@ -23,9 +23,11 @@ class TestRefusedBeforeAnythingStarts:
         with pytest.raises(UnavailableToolkit, match=r"Unknown toolkit 'sb4'.*coach, ray, sb3.*Did you mean 'sb3'"):
             estimator_factory("contract.py", toolkit="sb4")
 
-    def test_coach_is_refused_with_what_to_use(self, estimator_factory):
-        with pytest.raises(UnavailableToolkit, match="archived.*TensorFlow 1.*RLToolkit.SB3"):
-            estimator_factory("contract.py", toolkit=RLToolkit.COACH)
+    def test_coach_is_accepted_with_any_version_and_framework(self, estimator_factory):
+        for framework in (RLFramework.TENSORFLOW, RLFramework.MXNET, "tensorflow"):  # translated: nothing refused
+            estimator = estimator_factory("contract.py", toolkit=RLToolkit.COACH, toolkit_version="0.10.1",
+                                          framework=framework)
+            assert estimator.toolkit == RLToolkit.COACH
 
     def test_unavailable_framework(self, estimator_factory):
         with pytest.raises(UnavailableToolkit, match="TENSORFLOW is not available.*RLFramework.PYTORCH"):

@@ -24,7 +24,8 @@ log = logging.getLogger("rlops")
 
 
 class RLToolkit(str, enum.Enum):
-    """RL toolkits; ``SB3`` is rlops's addition and the default for local jobs."""
+    """RL toolkits; ``SB3`` is rlops's addition and the default for local jobs. ``COACH`` jobs run on
+    the SB3 toolkit, with Coach's scripts and presets translated (:mod:`rlops.toolkits.coach`)."""
 
     COACH = "coach"
     RAY = "ray"
@@ -41,7 +42,9 @@ class RLFramework(str, enum.Enum):
 TOOLKIT_PACKAGES = {RLToolkit.SB3: "stable-baselines3", RLToolkit.RAY: "ray"}
 TOOLKIT_INSTALL = {RLToolkit.SB3: "pip install stable-baselines3",
                    RLToolkit.RAY: "pip install 'rlops[ray]', which installs 'ray[rllib]'"}
-TOOLKIT_FRAMEWORKS = {RLToolkit.SB3: (RLFramework.PYTORCH,), RLToolkit.RAY: (RLFramework.PYTORCH,)}
+TOOLKIT_FRAMEWORKS = {RLToolkit.SB3: (RLFramework.PYTORCH,), RLToolkit.RAY: (RLFramework.PYTORCH,),
+                      # Coach jobs run on the SB3 toolkit (PyTorch) whichever framework the notebook names
+                      RLToolkit.COACH: tuple(RLFramework)}
 
 _NUMBER = r"[-+]?[0-9]*[.]?[0-9]+([eE][-+]?[0-9]+)?"
 COACH_METRICS = [
@@ -84,12 +87,8 @@ def _parse_enum(enum_cls: type[enum.Enum], value: Any, what: str) -> enum.Enum |
 
 def check_toolkit(toolkit: RLToolkit, framework: RLFramework | None, toolkit_version: str | None) -> None:
     """Refuse a toolkit or framework that is recognised but not usable here, saying what to use."""
-    if toolkit == RLToolkit.COACH:
-        raise UnavailableToolkit(
-            "RLToolkit.COACH is not available: Intel's Coach is archived upstream and needs TensorFlow 1. "
-            "Use RLToolkit.SB3 (Stable-Baselines3), which takes its place in rlops and prints Coach's log lines, "
-            "or pass image_uri to run your script in a Python environment of your own."
-        )
+    if toolkit == RLToolkit.COACH:  # any version and framework: Coach's presets and launchers are translated
+        return
     if framework is not None and framework not in TOOLKIT_FRAMEWORKS[toolkit]:
         raise UnavailableToolkit(
             f"RLFramework.{framework.name} is not available with RLToolkit.{toolkit.name}: rlops's toolkits run on "

@@ -246,6 +246,8 @@ def job_environment(spec: JobSpec, host: str, layout: HostLayout, checkpoints: P
         "SAGEMAKER_JOB_NAME": spec.name,
         "CURRENT_HOST": host,
     }
+    if spec.toolkit == "coach":  # SageMaker's Coach images said which backend; rlops's is PyTorch
+        env["COACH_BACKEND"] = "pytorch"
     for name, path in channel_dirs.items():
         env[f"SM_CHANNEL_{name.upper()}"] = path
     for key, value in hps.items():

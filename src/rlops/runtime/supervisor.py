@@ -102,6 +102,10 @@ class Supervisor:
             self.store.transition(name, SecondaryStatus.DOWNLOADING, "Downloading input data")
             self.announce("Downloading - Downloading input data and code")
             self.prepare()
+            if self.spec.toolkit == "coach":
+                self.announce(f"rlops: RLToolkit.COACH (toolkit_version {self.spec.toolkit_version or 'any'}, framework "
+                              f"{self.spec.framework or 'any'}) runs on the Stable-Baselines3 toolkit (PyTorch); Coach's "
+                              "presets and launchers are translated (rl_coach on the job's path)")
             self.store.transition(name, SecondaryStatus.TRAINING, "Training image download completed. Training in progress.")
             self.announce("Training - Training in progress")
             status, secondary, reason = self.train()
@@ -225,15 +229,16 @@ class Supervisor:
         return outcome
 
     def use_compat(self) -> None:
-        """rlops's stand-ins (:mod:`rlops.compat`: ``gym`` for gym 0.x environments) go on the job's path when its
+        """rlops's stand-ins (:mod:`rlops.compat`: ``gym``, ``rl_coach``) go on the job's path when its
         Python lacks the real packages; last, after the job's own code and requirements."""
         from rlops.compat import COMPAT_PATH, PROVIDES
 
         missing = _missing_modules(self.spec.python, PROVIDES)
         if missing:
             self.compat = [COMPAT_PATH]
-            self.announce(f"{', '.join(missing)} is not installed for the job: using rlops's compatibility layer "
-                          "(gym 0.x environments on Gymnasium)")
+            what = {"gym": "gym 0.x environments on Gymnasium", "rl_coach": "Coach presets on Stable-Baselines3"}
+            self.announce(f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed for the job: "
+                          f"using rlops's compatibility layer ({'; '.join(what[m] for m in missing)})")
 
     def failure_reason(self, host: Host) -> str:
         written = host.layout.failure_file

@@ -1,2 +1,2 @@
-import not_a_real_package  # what a user forgot to list in requirements.txt
+import not_a_real_package  # noqa: F401  (what a user forgot to list in requirements.txt)
 from corridor_env import Corridor  # noqa: F401

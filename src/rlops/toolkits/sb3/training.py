@@ -14,7 +14,7 @@ from stable_baselines3.common.vec_env import SubprocVecEnv, VecEnv, sync_envs_no
 from rlops.exceptions import UsageError
 from rlops.toolkits.sb3 import checkpoints
 from rlops.toolkits.sb3.algorithms import Algorithm, build_kwargs, get_algorithm, hyperparameter_defaults
-from rlops.toolkits.sb3.coach_log import EpisodeLog, LossLog, PPOEpochLog, emit, episode_line
+from rlops.toolkits.sb3.coach_log import CoachCSV, EpisodeLog, LossLog, PPOEpochLog, emit, episode_line
 from rlops.toolkits.sb3.checkpoints import CheckpointEvery
 from rlops.toolkits.sb3.environments import check_environment, make_eval_env, make_training_env, vec_env_class
 from rlops.toolkits.sb3.evaluation import located_policy, play, write_summary
@@ -42,10 +42,12 @@ class PeriodicEvaluation(BaseCallback):
     With ``best_path`` it also keeps the parameters that scored best so far.
     """
 
-    def __init__(self, eval_env: VecEnv, algorithm: Algorithm, every: int, episodes: int, best_path: Path | None = None):
+    def __init__(self, eval_env: VecEnv, algorithm: Algorithm, every: int, episodes: int, best_path: Path | None = None,
+                 csv: CoachCSV | None = None, episode_log: EpisodeLog | None = None):
         super().__init__()
         self.eval_env, self.algorithm, self.every, self.episodes = eval_env, algorithm, every, episodes
         self.best_path = best_path
+        self.csv, self.episode_log = csv, episode_log
         self.best: tuple[float, int] | None = None  # (mean return, step)
         self.played = 0
         self.next_at = None
@@ -65,6 +67,9 @@ class PeriodicEvaluation(BaseCallback):
                        training_steps=self.model.num_timesteps, iteration=self.model._n_updates)
         self.played += summary.episodes
         emit(summary.line(self.model.num_timesteps))
+        if self.csv is not None:
+            self.csv.evaluation(self.episode_log.episodes if self.episode_log else 0, self.model._n_updates,
+                                self.model.num_timesteps, summary.mean)
         if self.best_path is not None and (self.best is None or summary.mean > self.best[0]):
             self.best = (summary.mean, self.model.num_timesteps)
             self.model.save(self.best_path)
@@ -137,11 +142,12 @@ def train(launcher, preset: Preset) -> None:
         first_episode = 0
     model.set_logger(_logger(context.intermediate_dir, algorithm))
 
-    episode_log = EpisodeLog(model.learning_starts if algorithm.off_policy else 0, first_episode)
+    coach_csv = CoachCSV(context.intermediate_dir)
+    episode_log = EpisodeLog(model.learning_starts if algorithm.off_policy else 0, first_episode, coach_csv)
     eval_env = make_eval_env(preset, preset.seed, training_env=venv)
     best_path = context.checkpoint_dir / "best_model.zip" if schedule.keep_best else None
     evaluation = PeriodicEvaluation(eval_env, algorithm, schedule.evaluation_every, schedule.evaluation_episodes,
-                                    best_path)
+                                    best_path, coach_csv, episode_log)
     callbacks = [episode_log, StopOnRequest(launcher), evaluation,
                  CheckpointEvery(context.checkpoint_dir, schedule.checkpoint_every, schedule.keep_checkpoints,
                                  algorithm.off_policy, lambda: episode_log.episodes)]
@@ -169,6 +175,7 @@ def train(launcher, preset: Preset) -> None:
             summary = evaluation.evaluate()
         write_summary(summary, context.output_data_dir)
     save_model(model, algorithm, preset, context.model_dir, summary)
+    coach_csv.close()
     venv.close()
     eval_env.close()
 
@@ -202,6 +209,13 @@ def _evaluate(launcher, folder: Path, model_zip: Path, normalizer: Path | None) 
     for key, value in settings.items():
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise UsageError(f"{key} must be a positive integer; got {value!r} ({type(value).__name__}).")
+    evaluate_policy(context, preset, folder, model_zip, normalizer, episodes, steps)
+
+
+def evaluate_policy(context, preset: Preset, folder: Path, model_zip: Path, normalizer: Path | None,
+                    episodes: int | None, steps: int | None) -> None:
+    """Play a saved policy deterministically for ``episodes`` (or ``steps``): ``Testing>`` lines and
+    ``output/data/evaluation.json``."""
     algorithm = get_algorithm(preset.algorithm.name)
     env = make_eval_env(preset, preset.seed, normalizer_path=normalizer)
     model = algorithm.load_class().load(model_zip, device="cpu")

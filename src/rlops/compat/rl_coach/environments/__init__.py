@@ -1,0 +1,1 @@
+"""Coach's ``rl_coach.environments``, on rlops (:mod:`rlops.toolkits.coach`)."""

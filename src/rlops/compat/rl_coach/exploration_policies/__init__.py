@@ -1,0 +1,1 @@
+"""Coach's ``rl_coach.exploration_policies``, on rlops (:mod:`rlops.toolkits.coach`)."""

@@ -1,0 +1,4 @@
+"""Coach's ``rl_coach.filters.observation.observation_normalization_filter``, on rlops (:mod:`rlops.toolkits.coach`)."""
+# ruff: noqa: F401  (re-exports under Coach's names)
+
+from rlops.toolkits.coach.params import ObservationNormalizationFilter

@@ -1,0 +1,1 @@
+"""Coach's ``rl_coach.memories``, on rlops (:mod:`rlops.toolkits.coach`)."""

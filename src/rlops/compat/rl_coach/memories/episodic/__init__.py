@@ -1,0 +1,1 @@
+"""Coach's ``rl_coach.memories.episodic``, on rlops (:mod:`rlops.toolkits.coach`)."""

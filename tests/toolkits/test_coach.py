@@ -1,0 +1,77 @@
+"""SageMaker RL's Coach workflow, unchanged: train-coach.py + preset + the shipped sagemaker_rl launcher,
+then evaluate-coach.py from the checkpoint, on rlops's translation to Stable-Baselines3."""
+
+from __future__ import annotations
+
+import csv
+import re
+import tarfile
+
+import pytest
+
+from rlops.exceptions import UnexpectedStatusException
+from rlops.policies import PortablePolicy
+from rlops.rl import RLEstimator, RLFramework, RLToolkit
+from rlops.session import Session
+from rlops.storage import resolve_uri
+from tests.conftest import SCRIPTS
+
+pytestmark = pytest.mark.slow
+SOURCE = SCRIPTS / "coach"
+COACH_CSV = "worker_0.simple_rl_graph.main_level.main_level.agent_0.csv"  # SPEC section 7
+SUMMARY = re.compile(r"^Evaluation summary> episodes=(\d+), mean return=(\S+),", re.M)
+
+
+def coach_estimator(tmp_path, entry_point="train-coach.py", **hyperparameters):
+    # the notebook's cell, with `sagemaker` changed to `rlops`
+    return RLEstimator(entry_point=entry_point, source_dir=str(SOURCE), dependencies=[str(SOURCE / "common/sagemaker_rl")],
+                       toolkit=RLToolkit.COACH, toolkit_version="0.11.0", framework=RLFramework.MXNET,
+                       instance_type="local", instance_count=1, output_path=str(tmp_path / "out"),
+                       base_job_name="rl-cart-pole", hyperparameters=hyperparameters)
+
+
+def job_log(estimator) -> str:
+    return "".join(Session().service.jobs.logs(estimator.latest_training_job.name))
+
+
+def test_a_coach_notebook_trains_and_evaluates_unchanged(tmp_path):
+    estimator = coach_estimator(tmp_path, **{
+        "RLCOACH_PRESET": "preset-cartpole-clippedppo", "rl.agent_params.algorithm.discount": 0.98,
+        "rl.evaluation_steps:EnvironmentEpisodes": 5, "improve_steps": 40000, "save_model": 1})
+    estimator.fit(logs=False)
+    log = job_log(estimator)
+    assert "RLToolkit.COACH (toolkit_version 0.11.0, framework mxnet) runs on the Stable-Baselines3 toolkit" in log
+    assert ("Coach preset translated: agent ClippedPPOAgentParameters runs as Stable-Baselines3 PPO on CartPole-v0 "
+            "for 40000 steps") in log
+    assert "exploration=EGreedyParameters: not used by PPO" in log  # reported once, with what was done
+    assert "Applying RL hyperparameter rl.improve_steps:TrainingSteps=40000" in log
+    returns = [float(m[1]) for m in SUMMARY.findall(log)]
+    assert returns[-1] >= 150  # the preset's own validation threshold (CartPole-v0 caps episodes at 200)
+
+    output = resolve_uri(estimator.model_data).parent
+    rows = list(csv.DictReader(open(output / "intermediate" / COACH_CSV)))  # what the notebook plots
+    training = [r for r in rows if r["Training Reward"]]
+    assert len(training) > 100 and {"Episode #", "Total steps", "Evaluation Reward"} <= set(rows[0])
+    assert any(r["Evaluation Reward"] for r in rows)
+    with tarfile.open(output / "output.tar.gz") as archive:  # Coach's checkpoint folder, inside output.tar.gz
+        names = archive.getnames()
+        assert "checkpoint/latest.json" in names
+        archive.extractall(tmp_path / "output", filter="data")
+    assert PortablePolicy.load(estimator.model_data).manifest["algorithm"] == "PPO"  # deployable
+
+    evaluation = coach_estimator(tmp_path, entry_point="evaluate-coach.py", RLCOACH_PRESET="preset-cartpole-clippedppo",
+                                 evaluate_steps=600)
+    evaluation.fit({"checkpoint": (tmp_path / "output" / "checkpoint").as_uri()}, logs=False)
+    log = job_log(evaluation)
+    assert "Evaluating PPO policy from" in log and re.search(r"^Testing> .*Total reward=", log, re.M)
+    assert not re.search(r"^Training> ", log, re.M)  # evaluation trains nothing
+
+
+def test_an_agent_rlops_cannot_translate_fails_before_training(tmp_path):
+    estimator = coach_estimator(tmp_path, RLCOACH_PRESET="preset-cartpole-pg")
+    with pytest.raises(UnexpectedStatusException):
+        estimator.fit(logs=False)
+    job = Session().service.jobs.describe(estimator.latest_training_job.name)
+    assert "The Coach agent PolicyGradientsAgentParameters has no translation in rlops" in job.failure_reason
+    assert "ClippedPPOAgentParameters (as PPO)" in job.failure_reason
+    assert "Training>" not in job_log(estimator)
