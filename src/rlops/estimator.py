@@ -345,6 +345,7 @@ class Framework:
         """A :class:`rlops.model.Model` of the job's ``model.tar.gz``."""
         from rlops.model import Model
 
+        kwargs.setdefault("source_dir", self.source_dir)
         return Model(self.model_data, sagemaker_session=self.sagemaker_session, name=self._require_job().job_name, **kwargs)
 
     def deploy(self, initial_instance_count: int = 1, instance_type: str = "local", endpoint_name: str | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rlops.contract import unique_name, validate_name
@@ -9,26 +10,76 @@ from rlops.exceptions import UsageError
 from rlops.predictor import Predictor
 from rlops.session import Session
 
+log = logging.getLogger("rlops")
+
 
 class Model:
-    """A ``model.tar.gz`` (or model folder) of an rlops job; any SB3 policy of rlops deploys.
+    """A ``model.tar.gz`` (or model folder) of an rlops job; any policy of rlops deploys.
 
     >>> predictor = Model(model_data="file:///.../model.tar.gz").deploy(1, "local")   # doctest: +SKIP
+
+    ``answer_format`` is how the endpoint answers a bare observation: rlops's objects (``"rlops"``), or
+    the shape a framework's server gave (``"tensorflow"``: ``{"predictions": [...]}``; ``"mxnet"``:
+    Coach's ``[value, action probabilities]``); :class:`rlops.tensorflow.TensorFlowModel` and
+    :class:`rlops.mxnet.MXNetModel` choose theirs.
     """
 
+    answer_format = "rlops"
+
     def __init__(self, model_data: str, role: str | None = None, image_uri: str | None = None,
-                 sagemaker_session: Session | None = None, name: str | None = None, **_ignored: Any):
+                 sagemaker_session: Session | None = None, name: str | None = None, entry_point: str | None = None,
+                 source_dir: str | None = None, answer_format: str | None = None, **_ignored: Any):
         self.model_data = model_data
         self.sagemaker_session = sagemaker_session or Session()
         self.name = name
+        self.entry_point, self.source_dir = entry_point, source_dir
+        if answer_format is not None:
+            self.answer_format = answer_format
         self.endpoint_name: str | None = None
 
     def deploy(self, initial_instance_count: int = 1, instance_type: str = "local", endpoint_name: str | None = None,
-               wait: bool = True, **_ignored: Any) -> Predictor:
+               wait: bool = True, entry_point: str | None = None, **_ignored: Any) -> Predictor:
         """Start an endpoint serving this model on 127.0.0.1; ``initial_instance_count`` workers share its port."""
         if not isinstance(initial_instance_count, int) or initial_instance_count < 1:
             raise UsageError(f"initial_instance_count must be a positive integer; got {initial_instance_count!r}.")
         name = validate_name(endpoint_name, "endpoint") if endpoint_name else unique_name(self.name or "rlops-endpoint")
-        self.sagemaker_session.service.endpoints.create(name, self.model_data, workers=initial_instance_count, wait=wait)
+        handler = entry_point or self.entry_point
+        answer_format = self.answer_format
+        if handler:
+            needs = check_handler(handler, self.source_dir)
+            if answer_format == "rlops" and needs:
+                answer_format = needs.lower()
+        self.sagemaker_session.service.endpoints.create(name, self.model_data, workers=initial_instance_count, wait=wait,
+                                                         answer_format=answer_format)
         self.endpoint_name = name
         return Predictor(name, self.sagemaker_session)
+
+
+#: Serving libraries an inference handler may import that rlops does not run: rlops serves the portable policy
+#: in their answer shape instead.
+FRAMEWORK_SERVERS = {"mxnet": "MXNet", "tensorflow": "TensorFlow"}
+
+
+def check_handler(entry_point: str, source_dir: str | None = None) -> str | None:
+    """An inference handler (``deploy(entry_point=...)``): one that needs TensorFlow or MXNet is replaced by rlops's
+    server for the portable policy, said once; any other is refused with what rlops serves instead."""
+    import ast
+    from pathlib import Path
+
+    candidates = [Path(source_dir) / entry_point] if source_dir else []  # as SageMaker, relative to source_dir
+    path = next((p for p in [*candidates, Path(entry_point)] if p.is_file()), None)
+    if path is None:
+        raise UsageError(f"The inference handler {entry_point!r} does not exist"
+                         + (f" (looked in source_dir {source_dir} and here)." if source_dir else "."))
+    tree = ast.parse(path.read_text(), filename=str(path))
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    needs = sorted(FRAMEWORK_SERVERS[m] for m in imported & FRAMEWORK_SERVERS.keys())
+    if needs:
+        log.warning("The inference handler %s needs %s, which rlops does not run: the endpoint serves the job's "
+                    "portable policy (policy.onnx) instead, answering in the shape that handler gave.",
+                    path.name, " and ".join(needs))
+        return needs[0]
+    raise UsageError(f"The inference handler {path.name} (model_fn/input_fn/predict_fn/output_fn) is not run by rlops's "
+                     "endpoints yet: they serve the job's portable policy. Deploy without entry_point, or use "
+                     "rlops.model.Model(..., answer_format='tensorflow'|'mxnet') for a framework's answer shape.")

@@ -50,5 +50,9 @@ class Predictor:
     def delete_endpoint(self, delete_endpoint_config: bool = True) -> None:
         self._endpoints.delete(self.endpoint_name)
 
+    def delete_model(self) -> None:
+        """SageMaker deleted the model resource behind the endpoint; rlops keeps none apart from the endpoint's own
+        copy of the policy, which ``delete_endpoint()`` removes. Accepted so notebooks run unchanged."""
+
     def __repr__(self) -> str:
         return f"Predictor({self.endpoint_name!r})"

@@ -152,3 +152,32 @@ def test_estimator_transformer(trained, tmp_path):
     assert transformer.output_files == [str(tmp_path / "out" / "obs.jsonl.out")]
     rows = [json.loads(line) for line in (tmp_path / "out" / "obs.jsonl.out").read_text().splitlines()]
     assert [r["input"] for r in rows] == [OBS, [0.0, 0.1, -0.1, 0.0]] and all("action" in r["output"] for r in rows)
+
+
+def test_framework_answer_shapes_and_out_of_bounds_observations(trained, tmp_path):
+    from rlops.mxnet import MXNetModel
+    from rlops.tensorflow.model import TensorFlowModel
+
+    policy = PortablePolicy.load(trained.model_data)
+    outputs = policy.run(np.array([[0.0, 0.0, 2.0, 2.0]], dtype=np.float32))  # outside CartPole's bounds, as notebooks ask
+    # Coach-MXNet: the notebook unpacks `value, action = predictor.predict(obs)`
+    handler = tmp_path / "deploy-mxnet-coach.py"
+    handler.write_text("import mxnet as mx\n\ndef model_fn(model_dir):\n    return mx.mod.Module.load(model_dir)\n")
+    predictor = MXNetModel(trained.model_data, framework_version="1.6.0").deploy(
+        1, "local", endpoint_name="coach-mxnet", entry_point=str(handler))
+    value, action = predictor.predict(np.array([0.0, 0.0, 2.0, 2.0]))
+    assert np.allclose(action, outputs["probabilities"][0], atol=1e-5) and np.isclose(value[0], outputs["value"][0][0], atol=1e-4)
+    predictor.delete_model()
+    predictor.delete_endpoint()
+    # TensorFlow Serving: {"predictions": [...]} of the policy head
+    predictor = TensorFlowModel(trained.model_data, framework_version="2.1.0").deploy(1, "local", endpoint_name="tf-serving")
+    answer = predictor.predict([0.0, 0.0, 2.0, 2.0])
+    assert np.allclose(answer["predictions"], outputs["probabilities"][0], atol=1e-5)
+    assert len(predictor.predict({"instances": [OBS, OBS]})["predictions"]) == 2
+    predictor.delete_endpoint()
+    # a handler that needs no framework is refused with what rlops serves instead, before anything starts
+    plain = tmp_path / "inference.py"
+    plain.write_text("def model_fn(model_dir):\n    return None\n")
+    with pytest.raises(UsageError, match="not run by rlops's endpoints yet"):
+        Model(trained.model_data).deploy(1, "local", endpoint_name="plain-handler", entry_point=str(plain))
+    assert endpoints().list() == []

@@ -57,7 +57,11 @@ def test_a_coach_notebook_trains_and_evaluates_unchanged(tmp_path):
         names = archive.getnames()
         assert "checkpoint/latest.json" in names
         archive.extractall(tmp_path / "output", filter="data")
-    assert PortablePolicy.load(estimator.model_data).manifest["algorithm"] == "PPO"  # deployable
+    assert PortablePolicy.load(estimator.model_data).manifest["algorithm"] == "PPO"
+    predictor = estimator.deploy(initial_instance_count=1, instance_type="local", entry_point="deploy-mxnet-coach.py")
+    value, action = predictor.predict([0.0, 0.0, 2.0, 2.0])  # the notebook's cell: Coach-MXNet's answer shape
+    assert len(value) == 1 and len(action) == 2 and abs(sum(action) - 1) < 1e-5 and action[1] > action[0]
+    predictor.delete_endpoint()
 
     evaluation = coach_estimator(tmp_path, entry_point="evaluate-coach.py", RLCOACH_PRESET="preset-cartpole-clippedppo",
                                  evaluate_steps=600)

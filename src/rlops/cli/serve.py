@@ -11,7 +11,10 @@ import click
 @click.option("-p", "--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
 @click.option("-w", "--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Server processes sharing the port.")
-def serve(model, host, port, workers) -> None:
+@click.option("--answer-format", type=click.Choice(["rlops", "tensorflow", "mxnet"]), default="rlops", show_default=True,
+              help="How a JSON observation is answered: rlops's objects, TensorFlow Serving's {\"predictions\": ...} "
+                   "or Coach-MXNet's [value, action probabilities].")
+def serve(model, host, port, workers, answer_format) -> None:
     """Serve a trained policy (a model.tar.gz or model folder) on GET /ping and POST /invocations.
 
     \b
@@ -23,4 +26,4 @@ def serve(model, host, port, workers) -> None:
 
     click.echo(f"Serving {model} on http://{host}:{port} ({workers} worker{'s' if workers > 1 else ''}); Ctrl-C stops.",
                err=True)
-    run(model, host, port, workers)
+    run(model, host, port, workers, answer_format=answer_format)

@@ -27,7 +27,7 @@ def parse_setting(text: str) -> tuple[str, object]:
                    "VALUE is JSON when it parses (0.5, true, [64, 64]), else a string.")
 @click.option("--source-dir", type=click.Path(exists=True, file_okay=False), help="Folder with your presets and environment code.")
 @click.option("--job-name", help="Name of the job (default: the preset's name and a timestamp).")
-@click.option("--output-path", help="Where artifacts go (a folder or file:// URI; default RLOPS_HOME/artifacts).")
+@click.option("--output-path", help="Where artifacts go (a folder, file:// or s3:// URI; default the default bucket, RLOPS_HOME/s3/rlops-default-bucket).")
 @click.option("--checkpoint-uri", help="Keep checkpoints here; a job started again on it resumes.")
 @click.option("--instance-count", type=int, default=1, show_default=True, help="Hosts (processes) to run.")
 @click.option("--max-run", type=int, default=86400, show_default=True, help="Stop the job after this many seconds.")

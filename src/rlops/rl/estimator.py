@@ -42,9 +42,11 @@ class RLFramework(str, enum.Enum):
 TOOLKIT_PACKAGES = {RLToolkit.SB3: "stable-baselines3", RLToolkit.RAY: "ray"}
 TOOLKIT_INSTALL = {RLToolkit.SB3: "pip install stable-baselines3",
                    RLToolkit.RAY: "pip install 'rlops[ray]', which installs 'ray[rllib]'"}
-TOOLKIT_FRAMEWORKS = {RLToolkit.SB3: (RLFramework.PYTORCH,), RLToolkit.RAY: (RLFramework.PYTORCH,),
-                      # Coach jobs run on the SB3 toolkit (PyTorch) whichever framework the notebook names
-                      RLToolkit.COACH: tuple(RLFramework)}
+TOOLKIT_FRAMEWORKS = {RLToolkit.SB3: (RLFramework.PYTORCH,),
+                      # RLlib on PyTorch, and Coach on the SB3 toolkit, whichever framework a notebook names
+                      RLToolkit.RAY: tuple(RLFramework), RLToolkit.COACH: tuple(RLFramework)}
+#: The answer shape of an endpoint of a job trained "for" a framework (SageMaker served those with its servers).
+FRAMEWORK_ANSWERS = {RLFramework.TENSORFLOW: "tensorflow", RLFramework.MXNET: "mxnet"}
 
 _NUMBER = r"[-+]?[0-9]*[.]?[0-9]+([eE][-+]?[0-9]+)?"
 COACH_METRICS = [
@@ -94,6 +96,9 @@ def check_toolkit(toolkit: RLToolkit, framework: RLFramework | None, toolkit_ver
             f"RLFramework.{framework.name} is not available with RLToolkit.{toolkit.name}: rlops's toolkits run on "
             "PyTorch. Use RLFramework.PYTORCH (or pass image_uri for an environment of your own)."
         )
+    if toolkit == RLToolkit.RAY and framework not in (None, RLFramework.PYTORCH):
+        log.warning("RLFramework.%s: RLlib runs on PyTorch in rlops (its policies deploy in %s's answer shape).",
+                    framework.name, framework.name.title())
     package = TOOLKIT_PACKAGES[toolkit]
     if importlib.util.find_spec("ray" if toolkit == RLToolkit.RAY else "stable_baselines3") is None:
         raise UnavailableToolkit(
@@ -217,6 +222,12 @@ class RLEstimator(Framework):
             "toolkit_version": self.toolkit_version,
             "framework": self.framework.value if self.framework else None,
         }
+
+    def create_model(self, **kwargs: Any):
+        """The job's model; its endpoints answer in the shape of the framework the estimator named (TensorFlow
+        Serving's or Coach-MXNet's), as SageMaker's did."""
+        kwargs.setdefault("answer_format", FRAMEWORK_ANSWERS.get(self.framework, "rlops"))
+        return super().create_model(**kwargs)
 
     @classmethod
     def _from_spec(cls, spec: JobSpec, session):

@@ -28,11 +28,13 @@ from pathlib import Path
 
 import psutil
 
-from rlops.exceptions import EndpointFailed, PredictionError
+from rlops.exceptions import EndpointFailed, PredictionError, UsageError
 from rlops.policies.portable import PortablePolicy, copy_policy
 from rlops.records import EndpointRecord, EndpointStatus
 from rlops.runtime.reconcile import live_processes, process_start_time
 from rlops.runtime.service import EndpointService
+from rlops.serving.codec import ANSWER_FORMATS
+from rlops.serving.server import SERVING_FILE
 from rlops.settings import rlops_home
 from rlops.store import EndpointStore
 
@@ -53,11 +55,16 @@ class LocalEndpoints(EndpointService):
         self.store = store or EndpointStore()
         self._urls: dict[str, str] = {}  # invoke() looks an endpoint's address up once
 
-    def create(self, name: str, model: str, workers: int = 1, port: int | None = None, wait: bool = True) -> EndpointRecord:
+    def create(self, name: str, model: str, workers: int = 1, port: int | None = None, wait: bool = True,
+               answer_format: str = "rlops") -> EndpointRecord:
         folder_root = rlops_home() / "endpoints" / name
         staging = Path(tempfile.mkdtemp(prefix="rlops-endpoint-"))
         try:  # unpacked once, and checked: what is not a policy is refused before anything is recorded
+            if answer_format not in ANSWER_FORMATS:
+                raise UsageError(f"Unknown answer format {answer_format!r}; accepted: {', '.join(ANSWER_FORMATS)}.")
             PortablePolicy(copy_policy(model, staging))
+            if answer_format != "rlops":
+                (staging / SERVING_FILE).write_text(json.dumps({"answer_format": answer_format}))
             if port is not None:
                 from rlops.serving.server import check_port
 

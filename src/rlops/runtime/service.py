@@ -89,8 +89,9 @@ class EndpointService(abc.ABC):
 
     @abc.abstractmethod
     def create(self, name: str, model: str, workers: int = 1, port: int | None = None,
-               wait: bool = True) -> EndpointRecord:
-        """Check the model, record the endpoint and start its server; with ``wait`` until it answers."""
+               wait: bool = True, answer_format: str = "rlops") -> EndpointRecord:
+        """Check the model, record the endpoint and start its server; with ``wait`` until it answers.
+        ``answer_format``: rlops's answers, or TensorFlow Serving's or Coach-MXNet's shape (``tensorflow``, ``mxnet``)."""
 
     @abc.abstractmethod
     def describe(self, name: str) -> EndpointRecord:

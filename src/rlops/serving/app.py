@@ -2,7 +2,8 @@
 
 Serving needs ONNX Runtime and NumPy, not the toolkit or PyTorch. Every error a request can cause
 is answered 400 or 415 with a JSON body saying what was expected; anything unforeseen is still
-answered (500 with a JSON body) and never takes the server down.
+answered (500 with a JSON body) and never takes the server down. An observation outside the
+policy's observation space is served, with a ``Warning`` header saying where it lies outside.
 """
 
 from __future__ import annotations
@@ -15,23 +16,26 @@ from rlops.policies.portable import PortablePolicy
 from rlops.serving.codec import RequestError, decode, encode
 
 log = logging.getLogger("rlops.serving")
+WARNING_HEADER = b"warning"
 
 
-def check_bounds(policy: PortablePolicy, observations: np.ndarray) -> None:
+def bounds_warning(policy: PortablePolicy, observations: np.ndarray) -> str | None:
+    """A warning when an observation lies outside the policy's observation space (served all the same, as
+    SageMaker's servers did: notebooks probe policies with such observations)."""
     space = policy.observation_space
     low, high = getattr(space, "low", None), getattr(space, "high", None)
     if low is None:
-        return
+        return None
     outside = (observations < low) | (observations > high)
-    if outside.any():
-        row, *index = np.argwhere(outside)[0]
-        raise RequestError(400, f"Observation {row} is outside the observation space at index {list(map(int, index))}: "
-                                f"{observations[(row, *index)]!r} not in [{low[tuple(index)]}, {high[tuple(index)]}].",
-                           f"values within the policy's observation space {space}")
+    if not outside.any():
+        return None
+    row, *index = np.argwhere(outside)[0]
+    return (f"observation {row} is outside the observation space at index {list(map(int, index))}: "
+            f"{observations[(row, *index)]!r} not in [{low[tuple(index)]}, {high[tuple(index)]}]")
 
 
-def create_app(policy: PortablePolicy):
-    """The ASGI app serving ``policy``.
+def create_app(policy: PortablePolicy, answer_format: str = "rlops"):
+    """The ASGI app serving ``policy``, answering JSON observations in ``answer_format`` (:data:`ANSWER_FORMATS`).
 
     A plain ASGI callable rather than a framework's router: three routes need no routing table,
     and skipping request and response objects takes a third off the time of a small request.
@@ -40,21 +44,21 @@ def create_app(policy: PortablePolicy):
     width = policy._mask_width() if policy.manifest.get("action_mask") else 0
     manifest = json.dumps(policy.manifest).encode()
 
-    def invoke(body: bytes, content_type: str | None) -> tuple[int, bytes, str]:
+    def invoke(body: bytes, content_type: str | None) -> tuple[int, bytes, str, str | None]:
         try:
             decoded = decode(body, content_type, shape)
-            check_bounds(policy, decoded.observations)
+            warning = bounds_warning(policy, decoded.observations)
             masks = decoded.action_masks if policy.manifest.get("action_mask") else None
             if masks is not None and masks.shape != (len(decoded.observations), width):
                 raise RequestError(400, f"inputs.action_mask has shape {list(masks.shape)}; expected "
                                         f"[{len(decoded.observations)}, {width}].", "one mask row per observation")
-            answer, media_type = encode(policy.run(decoded.observations, masks), decoded.style)
-            return 200, answer, media_type
+            answer, media_type = encode(policy.run(decoded.observations, masks), decoded.style, answer_format)
+            return 200, answer, media_type, warning
         except RequestError as exc:
-            return exc.status, json.dumps(exc.body()).encode(), "application/json"
+            return exc.status, json.dumps(exc.body()).encode(), "application/json", None
         except Exception:  # noqa: BLE001 - the boundary: log it, answer, keep serving
             log.exception("invocation failed")
-            return 500, b'{"error": "The model server failed on this request; see its log."}', "application/json"
+            return 500, b'{"error": "The model server failed on this request; see its log."}', "application/json", None
 
     async def app(scope, receive, send):
         if scope["type"] == "lifespan":
@@ -65,6 +69,7 @@ def create_app(policy: PortablePolicy):
         if scope["type"] != "http":
             return
         path, method = scope["path"], scope["method"]
+        warning = None
         if path == "/invocations" and method == "POST":
             chunks, more = [], True
             while more:
@@ -72,7 +77,7 @@ def create_app(policy: PortablePolicy):
                 chunks.append(message.get("body", b""))
                 more = message.get("more_body", False)
             content_type = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"content-type"), None)
-            status, body, media_type = invoke(b"".join(chunks), content_type)
+            status, body, media_type, warning = invoke(b"".join(chunks), content_type)
         elif path == "/ping" and method == "GET":
             status, body, media_type = 200, b"", "text/plain"
         elif path == "/policy" and method == "GET":
@@ -81,8 +86,10 @@ def create_app(policy: PortablePolicy):
             status, body, media_type = 405, b'{"error": "Method not allowed."}', "application/json"
         else:
             status, body, media_type = 404, b'{"error": "Not found: the server answers GET /ping and POST /invocations."}', "application/json"
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode())]})
+        headers = [(b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode())]
+        if warning:  # RFC 7234's Warning header: 199, a miscellaneous warning
+            headers.append((WARNING_HEADER, f'199 rlops "{warning}"'.encode("latin-1", "replace")))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
     return app

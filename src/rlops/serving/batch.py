@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from pathlib import Path
 from typing import Iterator
 
 from rlops.exceptions import UsageError
 from rlops.policies.portable import PortablePolicy
-from rlops.serving.app import check_bounds
+from rlops.serving.app import bounds_warning
 from rlops.serving.codec import RequestError, _array, answer_rows
 from rlops.storage import atomic_path
+
+log = logging.getLogger("rlops.serving")
 
 
 def _records(path: Path) -> Iterator[tuple[str, object]]:
@@ -46,10 +49,12 @@ def transform_file(model: str, source: Path, target: Path, join_source: bool = F
                 break
             try:
                 observations = _array([value for _, value in batch], shape, batched=True)
-                check_bounds(policy, observations)
             except RequestError as exc:
                 raise UsageError(f"{source}, records {count + 1}-{count + len(batch)}: {exc.message} "
                                  f"Expected {exc.expected}.") from None
+            warning = bounds_warning(policy, observations)
+            if warning:  # answered all the same, as an endpoint does
+                log.warning("%s, records %d-%d: %s", source, count + 1, count + len(batch), warning)
             for (_, value), answer in zip(batch, answer_rows(policy.run(observations))):
                 text = answer.decode()
                 out.write((f'{{"input": {json.dumps(value)}, "output": {text}}}' if join_source else text) + "\n")

@@ -164,8 +164,32 @@ def answer_rows(outputs: dict[str, np.ndarray]) -> list[bytes]:
     return [template % row for row in zip(*(_row_texts(values) for values in columns.values()))]
 
 
-def encode(outputs: dict[str, np.ndarray], style: str) -> tuple[bytes, str]:
+#: How an endpoint answers JSON observations: rlops's objects; TensorFlow Serving's ``{"predictions": [...]}`` of
+#: the policy head's output; Coach-MXNet's list of network outputs, ``[value, action probabilities]``.
+ANSWER_FORMATS = ("rlops", "tensorflow", "mxnet")
+
+
+def _policy_output(columns: dict[str, np.ndarray]) -> np.ndarray:
+    """What a framework's policy network returned: the action probabilities, Q-values, or the action itself."""
+    return next(columns[name] for name in ("probabilities", "q_values", "action") if name in columns)
+
+
+def encode_framework(outputs: dict[str, np.ndarray], style: str, answer_format: str) -> bytes:
+    """A TensorFlow-Serving or Coach-MXNet answer: a bare observation gets one row, a list of them a batch."""
+    columns = answer_columns(outputs)
+    single = style == "single"
+    if answer_format == "tensorflow":
+        return orjson.dumps({"predictions": _policy_output(columns)}, option=_NUMPY)
+    parts = ([columns["value"]] if "value" in columns else []) + [_policy_output(columns)]
+    if single:  # [[value], [p0, p1, ...]]: what `value, action = predictor.predict(obs)` unpacks
+        parts = [part[0] if part.ndim > 1 else part[:1] for part in parts]
+    return orjson.dumps(parts, option=_NUMPY)
+
+
+def encode(outputs: dict[str, np.ndarray], style: str, answer_format: str = "rlops") -> tuple[bytes, str]:
     """The response body and its content type, in the style of the request (NaN is written as null)."""
+    if answer_format != "rlops" and style in ("single", "list", "instances"):
+        return encode_framework(outputs, style, answer_format), JSON
     if style == "rllib":
         renamed = {"action": "actions_0", "probabilities": "action_prob", "value": "vf_preds"}
         columns = {renamed.get(k, k): v for k, v in answer_columns(outputs).items()}

@@ -7,6 +7,7 @@ them from :func:`app_from_environment`, which reads the model's folder from ``RL
 from __future__ import annotations
 
 import errno
+import json
 import os
 import socket
 import time
@@ -17,10 +18,21 @@ from rlops.policies.portable import PortablePolicy, policy_folder
 from rlops.serving.app import create_app
 
 MODEL_ENV = "RLOPS_SERVE_MODEL"
+FORMAT_ENV = "RLOPS_SERVE_ANSWER_FORMAT"
+
+
+#: Beside an endpoint's policy: how it answers (``{"answer_format": "mxnet"}``), kept with the model it serves.
+SERVING_FILE = "serving.json"
+
+
+def answer_format_of(folder: Path) -> str:
+    settings = folder / SERVING_FILE
+    return json.loads(settings.read_text()).get("answer_format", "rlops") if settings.is_file() else "rlops"
 
 
 def app_from_environment():
-    return create_app(PortablePolicy(Path(os.environ[MODEL_ENV])))
+    folder = Path(os.environ[MODEL_ENV])
+    return create_app(PortablePolicy(folder), os.environ.get(FORMAT_ENV) or answer_format_of(folder))
 
 
 def check_port(host: str, port: int, wait_s: float = 0.0) -> None:
@@ -42,13 +54,19 @@ def check_port(host: str, port: int, wait_s: float = 0.0) -> None:
 
 
 def serve(model: str, host: str = "127.0.0.1", port: int = 8080, workers: int = 1, log_level: str = "warning",
-          port_wait_s: float = 0.0) -> None:
+          port_wait_s: float = 0.0, answer_format: str | None = None) -> None:
     """Load the policy (failing early on a model that is not one), then serve until interrupted."""
     import uvicorn
 
+    from rlops.serving.codec import ANSWER_FORMATS
+
+    if answer_format is not None and answer_format not in ANSWER_FORMATS:
+        raise UsageError(f"Unknown answer format {answer_format!r}; accepted: {', '.join(ANSWER_FORMATS)}.")
     with policy_folder(model) as folder:  # an archive is unpacked while the server runs
         PortablePolicy(folder)  # a broken model fails here, before the port is taken
         check_port(host, port, port_wait_s)
         os.environ[MODEL_ENV] = str(folder)
+        if answer_format:
+            os.environ[FORMAT_ENV] = answer_format
         uvicorn.run("rlops.serving.server:app_from_environment", factory=True, host=host, port=port, workers=workers,
                     log_level=log_level, access_log=False, http="httptools", loop="uvloop")
