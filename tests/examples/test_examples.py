@@ -74,3 +74,23 @@ def test_quickstart_script(rlops_home, tmp_path):
     out = run_example("quickstart/run.py", "--episodes", "20", "--output", str(tmp_path / "out"), home=rlops_home,
                       cwd=tmp_path)
     assert "Completed" in out and "Reward curve data" in out
+
+
+def test_a_sagemaker_coach_notebook_runs_with_only_its_imports_changed(rlops_home, tmp_path, monkeypatch):
+    import nbformat
+    from nbclient import NotebookClient
+
+    folder = EXAMPLES / "rl_cartpole_coach"
+    notebook = nbformat.read(folder / "rl_cartpole_coach.ipynb", as_version=4)
+    source = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    assert "sagemaker" not in source.replace("sagemaker_rl", "")  # `sagemaker` became `rlops`, nothing else did
+    monkeypatch.setenv("RLOPS_EXAMPLE_BUDGET", "20000")
+    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
+    outputs = {i: [o for o in cell.outputs] for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"}
+    errors = [o for cell in outputs.values() for o in cell if o.output_type == "error"]
+    assert not errors, errors
+    texts = [o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for cell in outputs.values() for o in cell]
+    assert any("S3 bucket path: s3://rlops-default-bucket/" in t for t in texts)
+    assert sum("image/png" in o.get("data", {}) for cell in outputs.values() for o in cell) == 1  # the reward curve
+    probabilities = [t for t in texts if t.startswith("[")]  # the two `action` cells: [p(left), p(right)]
+    assert len(probabilities) == 2

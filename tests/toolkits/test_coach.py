@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import re
 import tarfile
+from pathlib import Path
 
 import pytest
 
@@ -17,14 +18,16 @@ from rlops.storage import resolve_uri
 from tests.conftest import SCRIPTS
 
 pytestmark = pytest.mark.slow
-SOURCE = SCRIPTS / "coach"
+EXAMPLE = Path(__file__).parents[2] / "examples" / "rl_cartpole_coach"  # the SageMaker-style notebook's files
+SOURCE = EXAMPLE / "src"
 COACH_CSV = "worker_0.simple_rl_graph.main_level.main_level.agent_0.csv"  # SPEC section 7
 SUMMARY = re.compile(r"^Evaluation summary> episodes=(\d+), mean return=(\S+),", re.M)
 
 
-def coach_estimator(tmp_path, entry_point="train-coach.py", **hyperparameters):
+def coach_estimator(tmp_path, entry_point="train-coach.py", extra=(), **hyperparameters):
     # the notebook's cell, with `sagemaker` changed to `rlops`
-    return RLEstimator(entry_point=entry_point, source_dir=str(SOURCE), dependencies=[str(SOURCE / "common/sagemaker_rl")],
+    return RLEstimator(entry_point=entry_point, source_dir=str(SOURCE),
+                       dependencies=[str(EXAMPLE / "common/sagemaker_rl"), *map(str, extra)],
                        toolkit=RLToolkit.COACH, toolkit_version="0.11.0", framework=RLFramework.MXNET,
                        instance_type="local", instance_count=1, output_path=str(tmp_path / "out"),
                        base_job_name="rl-cart-pole", hyperparameters=hyperparameters)
@@ -72,7 +75,8 @@ def test_a_coach_notebook_trains_and_evaluates_unchanged(tmp_path):
 
 
 def test_an_agent_rlops_cannot_translate_fails_before_training(tmp_path):
-    estimator = coach_estimator(tmp_path, RLCOACH_PRESET="preset-cartpole-pg")
+    estimator = coach_estimator(tmp_path, extra=[SCRIPTS / "coach" / "preset-cartpole-pg.py"],
+                                RLCOACH_PRESET="preset-cartpole-pg")
     with pytest.raises(UnexpectedStatusException):
         estimator.fit(logs=False)
     job = Session().service.jobs.describe(estimator.latest_training_job.name)

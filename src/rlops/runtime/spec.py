@@ -98,6 +98,12 @@ class JobSpec:
         return folder if self.output_layout == "local" else folder / "output"
 
     @property
+    def intermediate_dir(self) -> Path:
+        """Where ``output/intermediate/`` is copied while the job runs: ``<output_path>/<name>/output/intermediate/``
+        in both layouts, where SageMaker's notebooks look for it."""
+        return Path(self.output_path) / self.name / "output" / "intermediate"
+
+    @property
     def model_archive(self) -> Path:
         """The job's ``model.tar.gz`` (written when the job ends)."""
         return self.output_dir / "model.tar.gz"

@@ -308,7 +308,7 @@ class Supervisor:
         for host in self.hosts:
             if self.checkpoint_target:
                 sync_tree(host.checkpoints, self.checkpoint_target)
-            target = self.output_dir / "intermediate"
+            target = self.spec.intermediate_dir
             sync_tree(host.layout.output_intermediate, target / host.name if self.several_hosts else target)
 
     def upload(self, keep_model: bool) -> dict[str, str]:
@@ -318,7 +318,9 @@ class Supervisor:
         if keep_model:
             pack([l.model for l in layouts], self.spec.model_archive)
             fields["model_artifacts"] = to_uri(self.spec.model_archive)
-        pack([l.output_data for l in layouts], self.output_dir / "output.tar.gz")
+        # SageMaker's local mode archived the output folder itself (data/...), the cloud its data folder's contents
+        pack([l.output_data for l in layouts], self.output_dir / "output.tar.gz",
+             prefix="data" if self.spec.output_layout == "local" else "")
         fields["output_artifacts"] = to_uri(self.output_dir / "output.tar.gz")
         return fields
 

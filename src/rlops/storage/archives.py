@@ -33,8 +33,9 @@ def is_archive(path: Path) -> bool:
     return Path(path).is_file() and Path(path).name.endswith(SUFFIXES)
 
 
-def pack(folders: list[Path], archive: Path) -> None:
-    """Write the merged contents of ``folders`` to the gzip tarball ``archive``, atomically.
+def pack(folders: list[Path], archive: Path, prefix: str = "") -> None:
+    """Write the merged contents of ``folders`` to the gzip tarball ``archive``, atomically, each member under
+    ``prefix/`` when one is given.
 
     A file present in several folders is taken from the first (several hosts wrote it).
     """
@@ -47,7 +48,7 @@ def pack(folders: list[Path], archive: Path) -> None:
                 name = path.relative_to(folder).as_posix()
                 if name not in added:
                     added.add(name)
-                    tar.add(path, arcname=name, recursive=False)
+                    tar.add(path, arcname=f"{prefix}/{name}" if prefix else name, recursive=False)
 
 
 def unpack(archive: Path, target: Path) -> Path:

@@ -1,4 +1,4 @@
-"""A notebook's evaluate-coach.py, in SageMaker's style (written for rlops's tests)."""
+"""A notebook's evaluate-coach.py, in SageMaker's style (written for rlops)."""
 import argparse
 import os
 

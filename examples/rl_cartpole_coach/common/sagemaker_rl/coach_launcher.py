@@ -1,4 +1,4 @@
-"""Written for rlops's tests in the shape of sagemaker_rl/coach_launcher.py that SageMaker RL notebooks
+"""Written for rlops in the shape of sagemaker_rl/coach_launcher.py that SageMaker RL notebooks
 ship beside their scripts: it imports Coach, hard-codes the container's paths and exports a model when
 ``save_model`` is 1 (TensorFlow or MXNet, chosen by COACH_BACKEND)."""
 import argparse

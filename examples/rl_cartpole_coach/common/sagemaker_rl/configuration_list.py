@@ -1,4 +1,4 @@
-"""Written for rlops's tests in the shape of the sagemaker_rl package SageMaker RL notebooks ship:
+"""Written for rlops in the shape of the sagemaker_rl package SageMaker RL notebooks ship:
 hyperparameters such as ``rl.agent_params.algorithm.discount`` set fields of Coach's objects, and a
 ``:Type`` suffix wraps the value in one of Coach's step types."""
 

@@ -1,4 +1,4 @@
-"""A Coach preset in the style of SageMaker RL's cart-pole sample (written for rlops's tests)."""
+"""A Coach preset in the style of SageMaker RL's cart-pole sample (written for rlops)."""
 from rl_coach.agents.clipped_ppo_agent import ClippedPPOAgentParameters
 from rl_coach.architectures.layers import Dense
 from rl_coach.base_parameters import PresetValidationParameters, VisualizationParameters

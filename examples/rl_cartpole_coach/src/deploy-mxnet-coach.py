@@ -1,4 +1,4 @@
-"""An MXNet inference handler in the style of SageMaker's Coach notebooks (written for rlops's tests)."""
+"""An MXNet inference handler in the style of SageMaker's Coach notebooks (written for rlops)."""
 import json
 
 import mxnet as mx

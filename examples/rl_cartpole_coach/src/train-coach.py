@@ -1,4 +1,4 @@
-"""A notebook's train-coach.py, in SageMaker's style (written for rlops's tests)."""
+"""A notebook's train-coach.py, in SageMaker's style (written for rlops)."""
 from sagemaker_rl.coach_launcher import SageMakerCoachPresetLauncher
 
 
