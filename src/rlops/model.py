@@ -55,6 +55,16 @@ class Model:
         return Predictor(name, self.sagemaker_session)
 
 
+class FrameworkModel(Model):
+    """SageMaker's framework models (``TensorFlowModel``, ``MXNetModel``, ``PyTorchModel``): the portable policy,
+    answering in the framework's shape; ``framework_version``, ``py_version`` and the like mean nothing here."""
+
+    def __init__(self, model_data: str, role: str | None = None, entry_point: str | None = None,
+                 framework_version: str | None = None, py_version: str | None = None, **kwargs: Any):
+        super().__init__(model_data, role=role, entry_point=entry_point, **kwargs)
+        self.framework_version, self.py_version = framework_version, py_version
+
+
 #: Serving libraries an inference handler may import that rlops does not run: rlops serves the portable policy
 #: in their answer shape instead.
 FRAMEWORK_SERVERS = {"mxnet": "MXNet", "tensorflow": "TensorFlow"}

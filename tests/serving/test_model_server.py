@@ -15,15 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rlops.runtime.endpoints import free_port
 from tests.toolkits.sb3_helpers import context, run
 
 pytestmark = pytest.mark.slow  # every test here starts job or server processes
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import os
 import re
 import secrets
 import shutil
-import socket
 import sys
 import tarfile
 import tempfile
@@ -19,6 +18,7 @@ import pytest
 
 from rlops.policies import PortablePolicy
 from rlops.rl import RLEstimator, RLToolkit
+from rlops.runtime.endpoints import free_port
 from rlops.session import Session
 from rlops.storage import resolve_uri
 from tests.toolkits.sb3_helpers import SCRIPTS
@@ -26,11 +26,6 @@ from tests.toolkits.sb3_helpers import SCRIPTS
 pytest.importorskip("ray.dashboard", reason="the ray extra (ray[default]) is part of the test install")
 pytestmark = pytest.mark.slow
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -1,18 +1,10 @@
-"""``MXNetModel``: SageMaker's ``sagemaker.mxnet.model.MXNetModel``, serving an rlops job's portable policy.
-
-``framework_version``, ``py_version``, ``role`` and the like are accepted and mean nothing here: the
-endpoint runs ONNX Runtime on the job's ``policy.onnx``, answering in Coach-MXNet's shape ([value, action probabilities]) (see :class:`rlops.model.Model`).
-"""
+"""``MXNetModel``: SageMaker's ``sagemaker.mxnet.model.MXNetModel``, serving an rlops job's portable policy
+(ONNX Runtime on its ``policy.onnx``), answering in Coach-MXNet's shape (``[value, action probabilities]``)."""
 
 from __future__ import annotations
 
-from rlops.model import Model
+from rlops.model import FrameworkModel
 
 
-class MXNetModel(Model):
+class MXNetModel(FrameworkModel):
     answer_format = "mxnet"
-
-    def __init__(self, model_data: str, role: str | None = None, entry_point: str | None = None,
-                 framework_version: str | None = None, py_version: str | None = None, **kwargs):
-        super().__init__(model_data, role=role, entry_point=entry_point, **kwargs)
-        self.framework_version, self.py_version = framework_version, py_version
