@@ -92,5 +92,6 @@ def test_a_sagemaker_coach_notebook_runs_with_only_its_imports_changed(rlops_hom
     texts = [o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for cell in outputs.values() for o in cell]
     assert any("S3 bucket path: s3://rlops-default-bucket/" in t for t in texts)
     assert sum("image/png" in o.get("data", {}) for cell in outputs.values() for o in cell) == 1  # the reward curve
+    assert any("image/gif" in o.get("data", {}) for cell in outputs.values() for o in cell)  # an evaluation episode
     probabilities = [t for t in texts if t.startswith("[")]  # the two `action` cells: [p(left), p(right)]
     assert len(probabilities) == 2

@@ -56,6 +56,8 @@ def test_a_coach_notebook_trains_and_evaluates_unchanged(tmp_path):
     training = [r for r in rows if r["Training Reward"]]
     assert len(training) > 100 and {"Episode #", "Total steps", "Evaluation Reward"} <= set(rows[0])
     assert any(r["Evaluation Reward"] for r in rows)
+    gifs = sorted((output / "intermediate" / "gifs").glob("*.gif"))  # the preset's vis_params.dump_gifs
+    assert gifs and all(re.match(r".*episode-(\d*)_.*", g.name) for g in gifs) and gifs[0].read_bytes()[:6] == b"GIF89a"
     with tarfile.open(output / "output.tar.gz") as archive:  # Coach's checkpoint folder, inside output.tar.gz
         names = archive.getnames()
         assert "checkpoint/latest.json" in names

@@ -49,6 +49,7 @@ def translate(graph) -> tuple[dict[str, Any], list[str]]:
         "algorithm": {"name": algorithm, "hyperparameters": hyperparameters},
         "schedule": schedule,
         "seed": seed if seed is not None else 0,
+        "visualization": {"dump_gifs": bool(getattr(graph.visualization_parameters, "dump_gifs", False))},
     }
     return data, notes
 

@@ -64,7 +64,14 @@ def env_builder(preset: Preset) -> tuple[str | Callable[..., gym.Env], dict[str,
         return factory, {**preset.env.kwargs, **({"max_episode_steps": limit} if limit else {})}
 
     def build(**kwargs) -> gym.Env:
-        env = factory(**kwargs)
+        render_mode = kwargs.pop("render_mode", None)
+        try:
+            env = factory(**kwargs, **({"render_mode": render_mode} if render_mode else {}))
+        except TypeError:  # a gym 0.x class takes no render_mode: it renders with render(mode=...) instead
+            if not render_mode:
+                raise
+            env = factory(**kwargs)
+            env.render_mode = render_mode
         return gym.wrappers.TimeLimit(env, limit) if limit else env
 
     return build, dict(preset.env.kwargs)
@@ -114,8 +121,10 @@ def make_training_env(preset: Preset, num_cpus: int, seed: int | None, gamma: fl
 
 def make_eval_env(preset: Preset, seed: int | None, training_env: VecEnv | None = None,
                   normalizer_path: Path | None = None) -> VecEnv:
-    """One environment for deterministic evaluation, normalised with the training statistics (frozen)."""
-    venv = _vec_env(preset, 1, None if seed is None else seed + 10_000, DummyVecEnv)
+    """One environment for deterministic evaluation, normalised with the training statistics (frozen); rendering
+    to images when the preset dumps GIFs."""
+    render = {"render_mode": "rgb_array"} if preset.visualization.dump_gifs else {}
+    venv = _vec_env(preset, 1, None if seed is None else seed + 10_000, DummyVecEnv, render)
     if normalizer_path:
         venv = VecNormalize.load(str(normalizer_path), venv)
     elif isinstance(training_env, VecNormalize):
@@ -127,6 +136,6 @@ def make_eval_env(preset: Preset, seed: int | None, training_env: VecEnv | None 
     return venv
 
 
-def _vec_env(preset: Preset, n_envs: int, seed: int | None, cls: type[VecEnv]) -> VecEnv:
+def _vec_env(preset: Preset, n_envs: int, seed: int | None, cls: type[VecEnv], extra: dict | None = None) -> VecEnv:
     factory, kwargs = env_builder(preset)
-    return make_vec_env(factory, n_envs=n_envs, seed=seed, vec_env_cls=cls, env_kwargs=kwargs)
+    return make_vec_env(factory, n_envs=n_envs, seed=seed, vec_env_cls=cls, env_kwargs={**kwargs, **(extra or {})})

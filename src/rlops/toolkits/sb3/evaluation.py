@@ -40,11 +40,39 @@ class Summary:
                 f"min={self.min:.2f}, max={self.max:.2f}{at}")
 
 
+def _frame(env):
+    """The image of a 1-env VecEnv's environment (gym 0.x environments render with ``render(mode=...)``)."""
+    import os
+
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # pygame greets on import, into the job's log
+    inner = env.unwrapped.envs[0] if hasattr(env.unwrapped, "envs") else env
+    try:
+        return inner.render()
+    except TypeError:
+        return inner.render(mode="rgb_array")
+
+
+def write_gif(frames: list, folder: Path, episode: int) -> Path:
+    """``episode-<N>_<time>.gif`` (SPEC section 7: notebooks pick episodes with ``.*episode-(\\d*)_.*``)."""
+    import time
+
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"episode-{episode}_{time.strftime('%Y-%m-%d-%H-%M-%S')}.gif"
+    images = [Image.fromarray(np.asarray(f, dtype=np.uint8)) for f in frames if f is not None]
+    if images:
+        images[0].save(path, save_all=True, append_images=images[1:], duration=40, loop=0)
+    return path
+
+
 def play(model, algorithm: Algorithm, env, episodes: int | None = None, steps: int | None = None,
-         first_episode: int = 0, training_steps: int = 0, iteration: int = 0) -> Summary:
-    """Play the deterministic policy for ``episodes`` episodes (or ``steps`` steps) on a 1-env VecEnv."""
+         first_episode: int = 0, training_steps: int = 0, iteration: int = 0, gif_folder: Path | None = None) -> Summary:
+    """Play the deterministic policy for ``episodes`` episodes (or ``steps`` steps) on a 1-env VecEnv; with
+    ``gif_folder``, the first episode is also drawn to a GIF there."""
     returns, lengths = [], []
     obs = env.reset()
+    frames = [_frame(env)] if gif_folder is not None else None
     state, episode_start = None, np.ones((1,), dtype=bool)
     taken = 0
     while (episodes is not None and len(returns) < episodes) or (steps is not None and taken < steps):
@@ -55,11 +83,16 @@ def play(model, algorithm: Algorithm, env, episodes: int | None = None, steps: i
         obs, _, dones, infos = env.step(action)
         taken += 1
         episode_start = dones
+        if frames is not None and not dones[0]:
+            frames.append(_frame(env))
         if dones[0] and "episode" in infos[0]:
             ep = infos[0]["episode"]
             returns.append(float(ep["r"]))
             lengths.append(int(ep["l"]))
             emit(episode_line("Testing", first_episode + len(returns) - 1, float(ep["r"]), 0.0, training_steps, iteration))
+            if frames is not None:
+                write_gif(frames, gif_folder, first_episode + len(returns) - 1)
+                frames = None
     if not returns:
         raise UsageError(f"Evaluation finished no episode in {taken} steps; give evaluate_steps a larger value "
                          "or use evaluate_episodes.")

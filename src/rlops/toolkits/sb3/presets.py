@@ -86,6 +86,13 @@ class Schedule:
 
 
 @dataclass
+class Visualization:
+    #: Render the first episode of each evaluation to ``output/intermediate/gifs/episode-<N>_<time>.gif``
+    #: (Coach's ``vis_params.dump_gifs``; SPEC section 7).
+    dump_gifs: bool = False
+
+
+@dataclass
 class Preset:
     name: str
     env: EnvConfig
@@ -99,6 +106,7 @@ class Preset:
     #: threads slow down badly when cores are oversubscribed.
     torch_threads: Union[int, None] = None
     aliases: dict = field(default_factory=dict)
+    visualization: Visualization = field(default_factory=Visualization)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -43,11 +43,11 @@ class PeriodicEvaluation(BaseCallback):
     """
 
     def __init__(self, eval_env: VecEnv, algorithm: Algorithm, every: int, episodes: int, best_path: Path | None = None,
-                 csv: CoachCSV | None = None, episode_log: EpisodeLog | None = None):
+                 csv: CoachCSV | None = None, episode_log: EpisodeLog | None = None, gif_folder: Path | None = None):
         super().__init__()
         self.eval_env, self.algorithm, self.every, self.episodes = eval_env, algorithm, every, episodes
         self.best_path = best_path
-        self.csv, self.episode_log = csv, episode_log
+        self.csv, self.episode_log, self.gif_folder = csv, episode_log, gif_folder
         self.best: tuple[float, int] | None = None  # (mean return, step)
         self.played = 0
         self.next_at = None
@@ -64,7 +64,7 @@ class PeriodicEvaluation(BaseCallback):
     def evaluate(self):
         sync_envs_normalization(self.model.get_env(), self.eval_env)
         summary = play(self.model, self.algorithm, self.eval_env, episodes=self.episodes, first_episode=self.played,
-                       training_steps=self.model.num_timesteps, iteration=self.model._n_updates)
+                       training_steps=self.model.num_timesteps, iteration=self.model._n_updates, gif_folder=self.gif_folder)
         self.played += summary.episodes
         emit(summary.line(self.model.num_timesteps))
         if self.csv is not None:
@@ -147,7 +147,7 @@ def train(launcher, preset: Preset) -> None:
     eval_env = make_eval_env(preset, preset.seed, training_env=venv)
     best_path = context.checkpoint_dir / "best_model.zip" if schedule.keep_best else None
     evaluation = PeriodicEvaluation(eval_env, algorithm, schedule.evaluation_every, schedule.evaluation_episodes,
-                                    best_path, coach_csv, episode_log)
+                                    best_path, coach_csv, episode_log, gif_folder(preset, context))
     callbacks = [episode_log, StopOnRequest(launcher), evaluation,
                  CheckpointEvery(context.checkpoint_dir, schedule.checkpoint_every, schedule.keep_checkpoints,
                                  algorithm.off_policy, lambda: episode_log.episodes)]
@@ -178,6 +178,11 @@ def train(launcher, preset: Preset) -> None:
     coach_csv.close()
     venv.close()
     eval_env.close()
+
+
+def gif_folder(preset: Preset, context) -> Path | None:
+    """``output/intermediate/gifs/`` when the preset dumps GIFs of its evaluation episodes."""
+    return context.intermediate_dir / "gifs" if preset.visualization.dump_gifs else None
 
 
 def save_model(model, algorithm: Algorithm, preset: Preset, folder: Path, summary=None) -> None:
@@ -225,7 +230,8 @@ def evaluate_policy(context, preset: Preset, folder: Path, model_zip: Path, norm
                          f"environment {describe_space(env.observation_space)} -> {describe_space(env.action_space)}.")
     emit(f"Evaluating {algorithm.name} policy from {model_zip} on {preset.env.id} "
          f"({'%d episodes' % episodes if episodes else '%d steps' % steps}, deterministic)")
-    summary = play(model, algorithm, env, episodes=episodes, steps=steps, training_steps=int(model.num_timesteps))
+    summary = play(model, algorithm, env, episodes=episodes, steps=steps, training_steps=int(model.num_timesteps),
+                   gif_folder=gif_folder(preset, context))
     emit(summary.line())
     write_summary(summary, context.output_data_dir)
     env.close()
