@@ -44,13 +44,14 @@ class Model:
             raise UsageError(f"initial_instance_count must be a positive integer; got {initial_instance_count!r}.")
         name = validate_name(endpoint_name, "endpoint") if endpoint_name else unique_name(self.name or "rlops-endpoint")
         handler = entry_point or self.entry_point
-        answer_format = self.answer_format
+        answer_format, handler_file = self.answer_format, None
         if handler:
-            needs = check_handler(handler, self.source_dir)
-            if answer_format == "rlops" and needs:
+            needs, path = check_handler(handler, self.source_dir)
+            if needs and answer_format == "rlops":
                 answer_format = needs.lower()
+            handler_file = None if needs else str(path)
         self.sagemaker_session.service.endpoints.create(name, self.model_data, workers=initial_instance_count, wait=wait,
-                                                         answer_format=answer_format)
+                                                         answer_format=answer_format, handler=handler_file)
         self.endpoint_name = name
         return Predictor(name, self.sagemaker_session)
 
@@ -70,9 +71,10 @@ class FrameworkModel(Model):
 FRAMEWORK_SERVERS = {"mxnet": "MXNet", "tensorflow": "TensorFlow"}
 
 
-def check_handler(entry_point: str, source_dir: str | None = None) -> str | None:
-    """An inference handler (``deploy(entry_point=...)``): one that needs TensorFlow or MXNet is replaced by rlops's
-    server for the portable policy, said once; any other is refused with what rlops serves instead."""
+def check_handler(entry_point: str, source_dir: str | None = None):
+    """``(framework or None, path)`` of an inference handler (``deploy(entry_point=...)``): one that needs TensorFlow
+    or MXNet is replaced by rlops's server for the portable policy, said once; any other runs in the endpoint
+    (:mod:`rlops.serving.handler`)."""
     import ast
     from pathlib import Path
 
@@ -89,7 +91,5 @@ def check_handler(entry_point: str, source_dir: str | None = None) -> str | None
         log.warning("The inference handler %s needs %s, which rlops does not run: the endpoint serves the job's "
                     "portable policy (policy.onnx) instead, answering in the shape that handler gave.",
                     path.name, " and ".join(needs))
-        return needs[0]
-    raise UsageError(f"The inference handler {path.name} (model_fn/input_fn/predict_fn/output_fn) is not run by rlops's "
-                     "endpoints yet: they serve the job's portable policy. Deploy without entry_point, or use "
-                     "rlops.model.Model(..., answer_format='tensorflow'|'mxnet') for a framework's answer shape.")
+        return needs[0], path
+    return None, path

@@ -175,9 +175,20 @@ def test_framework_answer_shapes_and_out_of_bounds_observations(trained, tmp_pat
     assert np.allclose(answer["predictions"], outputs["probabilities"][0], atol=1e-5)
     assert len(predictor.predict({"instances": [OBS, OBS]})["predictions"]) == 2
     predictor.delete_endpoint()
-    # a handler that needs no framework is refused with what rlops serves instead, before anything starts
+    # a handler that needs no framework runs in the endpoint: SageMaker's model_fn/input_fn/predict_fn/output_fn
     plain = tmp_path / "inference.py"
-    plain.write_text("def model_fn(model_dir):\n    return None\n")
-    with pytest.raises(UsageError, match="not run by rlops's endpoints yet"):
-        Model(trained.model_data).deploy(1, "local", endpoint_name="plain-handler", entry_point=str(plain))
+    plain.write_text(
+        "import json\n"
+        "from rlops.policies import PortablePolicy\n\n"
+        "def model_fn(model_dir):\n    return PortablePolicy.load(model_dir)\n\n"
+        "def input_fn(body, content_type):\n    return json.loads(body)['state']\n\n"
+        "def predict_fn(state, policy):\n    action, _ = policy.predict(state)\n    return {'move': 'right' if int(action) else 'left'}\n\n"
+        "def output_fn(prediction, accept):\n    return json.dumps(prediction), 'application/json'\n")
+    predictor = Model(trained.model_data).deploy(1, "local", endpoint_name="plain-handler", entry_point=str(plain))
+    expected = int(PortablePolicy.load(trained.model_data).predict(np.array(OBS))[0])
+    assert predictor.predict({"state": OBS}) == {"move": "right" if expected else "left"}
+    with pytest.raises(PredictionError, match="500.*inference handler inference.py failed: KeyError"):
+        predictor.predict({"no-state": OBS})
+    assert predictor.predict({"state": OBS})["move"] in ("left", "right")  # still serving
+    predictor.delete_endpoint()
     assert endpoints().list() == []

@@ -56,15 +56,20 @@ class LocalEndpoints(EndpointService):
         self._urls: dict[str, str] = {}  # invoke() looks an endpoint's address up once
 
     def create(self, name: str, model: str, workers: int = 1, port: int | None = None, wait: bool = True,
-               answer_format: str = "rlops") -> EndpointRecord:
+               answer_format: str = "rlops", handler: str | None = None) -> EndpointRecord:
         folder_root = rlops_home() / "endpoints" / name
         staging = Path(tempfile.mkdtemp(prefix="rlops-endpoint-"))
         try:  # unpacked once, and checked: what is not a policy is refused before anything is recorded
             if answer_format not in ANSWER_FORMATS:
                 raise UsageError(f"Unknown answer format {answer_format!r}; accepted: {', '.join(ANSWER_FORMATS)}.")
             PortablePolicy(copy_policy(model, staging))
-            if answer_format != "rlops":
-                (staging / SERVING_FILE).write_text(json.dumps({"answer_format": answer_format}))
+            settings = {"answer_format": answer_format} if answer_format != "rlops" else {}
+            if handler:  # SageMaker's model.tar.gz kept an inference handler in code/
+                (staging / "code").mkdir(exist_ok=True)
+                shutil.copy2(handler, staging / "code" / Path(handler).name)
+                settings["handler"] = f"code/{Path(handler).name}"
+            if settings:
+                (staging / SERVING_FILE).write_text(json.dumps(settings))
             if port is not None:
                 from rlops.serving.server import check_port
 

@@ -89,9 +89,10 @@ class EndpointService(abc.ABC):
 
     @abc.abstractmethod
     def create(self, name: str, model: str, workers: int = 1, port: int | None = None,
-               wait: bool = True, answer_format: str = "rlops") -> EndpointRecord:
+               wait: bool = True, answer_format: str = "rlops", handler: str | None = None) -> EndpointRecord:
         """Check the model, record the endpoint and start its server; with ``wait`` until it answers.
-        ``answer_format``: rlops's answers, or TensorFlow Serving's or Coach-MXNet's shape (``tensorflow``, ``mxnet``)."""
+        ``answer_format``: rlops's answers, or TensorFlow Serving's or Coach-MXNet's shape (``tensorflow``, ``mxnet``);
+        ``handler``: a SageMaker inference handler file (``model_fn``, ``input_fn``, ``predict_fn``, ``output_fn``)."""
 
     @abc.abstractmethod
     def describe(self, name: str) -> EndpointRecord:

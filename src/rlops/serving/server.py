@@ -25,14 +25,20 @@ FORMAT_ENV = "RLOPS_SERVE_ANSWER_FORMAT"
 SERVING_FILE = "serving.json"
 
 
-def answer_format_of(folder: Path) -> str:
+def serving_settings(folder: Path) -> dict:
     settings = folder / SERVING_FILE
-    return json.loads(settings.read_text()).get("answer_format", "rlops") if settings.is_file() else "rlops"
+    return json.loads(settings.read_text()) if settings.is_file() else {}
 
 
 def app_from_environment():
     folder = Path(os.environ[MODEL_ENV])
-    return create_app(PortablePolicy(folder), os.environ.get(FORMAT_ENV) or answer_format_of(folder))
+    settings = serving_settings(folder)
+    if settings.get("handler"):  # a SageMaker inference handler (model_fn, input_fn, predict_fn, output_fn)
+        from rlops.serving.app import asgi_app
+        from rlops.serving.handler import handler_invoke
+
+        return asgi_app(handler_invoke(folder, settings["handler"]), (folder / "policy.json").read_bytes())
+    return create_app(PortablePolicy(folder), os.environ.get(FORMAT_ENV) or settings.get("answer_format", "rlops"))
 
 
 def check_port(host: str, port: int, wait_s: float = 0.0) -> None:
