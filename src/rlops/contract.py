@@ -60,6 +60,17 @@ def unique_name(base: str) -> str:
     return f"{base[:MAX_NAME - len(stamp) - 1].rstrip('-')}-{stamp}"
 
 
+def jsonable(value):
+    """``value`` with NumPy arrays and scalars (anything with ``tolist()``) turned into JSON's lists and numbers."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
 # -- hyperparameters --------------------------------------------------------------------------
 
 RESERVED_PREFIX = "sagemaker_"

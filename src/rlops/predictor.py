@@ -10,20 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rlops.contract import jsonable
 from rlops.exceptions import PredictionError
 from rlops.session import Session
 
 __all__ = ["PredictionError", "Predictor"]
-
-
-def _jsonable(data: Any) -> Any:
-    if hasattr(data, "tolist"):  # NumPy arrays and scalars
-        return data.tolist()
-    if isinstance(data, dict):
-        return {k: _jsonable(v) for k, v in data.items()}
-    if isinstance(data, (list, tuple)):
-        return [_jsonable(v) for v in data]
-    return data
 
 
 class Predictor:
@@ -44,7 +35,7 @@ class Predictor:
 
     def predict(self, data: Any, initial_args: dict | None = None) -> Any:
         """``data``: an observation, a list of them, a NumPy array, or a dict (``{"instances": ...}``)."""
-        answer = self._endpoints.invoke(self.endpoint_name, json.dumps(_jsonable(data)).encode(), "application/json")
+        answer = self._endpoints.invoke(self.endpoint_name, json.dumps(jsonable(data)).encode(), "application/json")
         return json.loads(answer)
 
     def delete_endpoint(self, delete_endpoint_config: bool = True) -> None:

@@ -19,7 +19,7 @@ class MyLauncher(SageMakerRayLauncher):
                 "env": "CartPole-v1",
                 "run": "PPO",
                 # RLlib's deterministic evaluation decides: a stochastic mean can hide a policy that drifts
-                "stop": {"evaluation/env_runners/episode_return_mean": 495, "training_iteration": 80},
+                "stop": {"evaluation/env_runners/episode_return_mean": 500, "training_iteration": 80},
                 "checkpoint_freq": 5,
                 "config": {
                     "use_pytorch": True,
@@ -34,7 +34,7 @@ class MyLauncher(SageMakerRayLauncher):
                     "num_envs_per_worker": 4,
                     "model": {"fcnet_hiddens": [64, 64]},
                     "evaluation_interval": 2,
-                    "evaluation_num_episodes": 10,
+                    "evaluation_num_episodes": 20,
                     "evaluation_config": {"explore": False},
                 },
             }

@@ -16,10 +16,10 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from rlops.contract import jsonable
 from rlops.policies.portable import PortablePolicy
 from rlops.serving.codec import JSON, RequestError, decode, encode
 
@@ -34,16 +34,6 @@ def load_handler(folder: Path, relative: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def _jsonable(value: Any) -> Any:
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 def handler_invoke(folder: Path, relative: str):
@@ -74,7 +64,7 @@ def handler_invoke(folder: Path, relative: str):
             elif isinstance(prediction, bytes):
                 answer, media_type = prediction, JSON
             else:
-                answer, media_type = json.dumps(_jsonable(prediction)).encode(), JSON
+                answer, media_type = json.dumps(jsonable(prediction)).encode(), JSON
             return 200, answer.encode() if isinstance(answer, str) else bytes(answer), media_type, None
         except RequestError as exc:
             return exc.status, json.dumps(exc.body()).encode(), JSON, None
