@@ -162,7 +162,7 @@ def test_knapsack_preset_masks_actions_in_rllib_and_in_its_onnx_policy(tmp_path)
     from ray.rllib.core.rl_module.rl_module import RLModule
 
     import rlops.envs  # noqa: F401
-    from rlops.toolkits.rllib.launcher import ActionMaskObservations
+    from rlops.toolkits.rllib.environments import ActionMaskObservations
 
     estimator = RLEstimator(toolkit=RLToolkit.RAY, output_path=str(tmp_path / "out"), hyperparameters={
         "preset": "knapsack-rllib-ppo", "rl.training.stop.timesteps_total": 4000, "rl.evaluation_episodes": 2,

@@ -11,7 +11,7 @@ from rlops.toolkits.coach.params import (
     EGreedyParameters, EnvironmentEpisodes, EnvironmentSteps, EpisodicExperienceReplayParameters,
     ExperienceReplayParameters, FCMiddlewareParameters, InputEmbedderParameters, LinearSchedule, MemoryGranularity,
     NetworkParameters, OUProcessParameters, PPOHeadParameters, QHeadParameters, QuantileRegressionQHeadParameters,
-    RainbowQHeadParameters, TrainingSteps, TruncatedNormalParameters, VHeadParameters,
+    RainbowQHeadParameters, TruncatedNormalParameters, VHeadParameters,
 )
 
 
@@ -265,4 +265,3 @@ TRANSLATED = {cls.__name__: cls.SB3 for cls in (
     ClippedPPOAgentParameters, PPOAgentParameters, ActorCriticAgentParameters, DQNAgentParameters,
     DDQNAgentParameters, QuantileRegressionDQNAgentParameters, DDPGAgentParameters, TD3AgentParameters,
     SoftActorCriticAgentParameters)}
-__all__ = [name for name in dir() if name.endswith("Parameters")] + ["TRANSLATED", "TrainingSteps"]

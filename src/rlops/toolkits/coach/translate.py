@@ -17,7 +17,6 @@ from rlops.toolkits.coach.params import (
     RewardRescaleFilter, StepMethod, TrainingSteps,
 )
 
-ON_POLICY = {"PPO", "A2C"}
 #: Environment steps an episode is taken to last when Coach counts episodes and SB3 counts steps.
 EPISODE_STEPS_GUESS = 200
 

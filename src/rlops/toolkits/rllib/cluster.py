@@ -52,6 +52,20 @@ def use_loopback() -> None:
     os.environ[ray_constants.ENABLE_RAY_CLUSTERS_ENV_VAR] = "0"
 
 
+def single_node_loopback() -> None:
+    """Keep a one-host Ray instance on 127.0.0.1.
+
+    Ray advertises a node on the machine's network address even when it runs alone; its switch for
+    single-node use (named for Windows and macOS, where multi-node is off) makes every process it
+    starts use loopback instead. The constant is read at call time, so setting it works even when
+    the script imported Ray first; the environment variable carries it to Ray's worker processes.
+    """
+    import ray._private.ray_constants as ray_constants
+
+    os.environ[ray_constants.ENABLE_RAY_CLUSTERS_ENV_VAR] = "0"
+    ray_constants.ENABLE_RAY_CLUSTER = False
+
+
 def use_token(token: str) -> None:
     """Authenticate this process (and the processes it starts) to the job's cluster with ``token``."""
     from ray._raylet import AuthenticationTokenLoader, Config

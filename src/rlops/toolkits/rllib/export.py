@@ -19,6 +19,8 @@ import rlops
 from rlops.policies.manifest import describe_space, write_manifest
 
 OPSET = 17
+#: Where an algorithm checkpoint keeps the learner's (full) RLModule of the default policy.
+LEARNER_MODULE = "learner_group/learner/rl_module/default_policy"
 
 
 class _DeterministicPolicy(th.nn.Module):
@@ -103,3 +105,24 @@ def export_module(module, observation_space: spaces.Space, action_space: spaces.
         "action_mask": masked,
         **(extra or {}),
     })
+
+
+def export_checkpoint(checkpoint: Path, algorithm: str, env_name, env_config: dict, folder: Path):
+    """Write the portable policy of an algorithm checkpoint into ``folder``; returns the environment it acts in.
+
+    The learner's module is exported: it has the value function too (the one the algorithm acts with does not).
+    """
+    from ray.rllib.core.rl_module.rl_module import RLModule
+
+    from rlops.toolkits.rllib.environments import ActionMaskObservations, make_env
+
+    module = RLModule.from_checkpoint(str((checkpoint / LEARNER_MODULE).resolve()))
+    env = make_env(env_name, env_config)
+    if isinstance(env, ActionMaskObservations):  # the policy takes the raw observation and the mask
+        export_module(module, env.env.observation_space, env.action_space, folder, algorithm,
+                      {"env_id": env_name if isinstance(env_name, str) else None}, masked=True,
+                      observation_scale=env.scale)
+    else:
+        export_module(module, env.observation_space, env.action_space, folder, algorithm,
+                      {"env_id": env_name if isinstance(env_name, str) else None})
+    return env

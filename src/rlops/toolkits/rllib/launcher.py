@@ -38,14 +38,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import gymnasium
-import numpy as np
-from gymnasium import spaces
-
 from rlops.exceptions import UsageError, did_you_mean
 from rlops.storage import write_text
 from rlops.toolkits.coach_lines import emit, episode_line
 from rlops.toolkits.rllib.callbacks import EPISODES_KEY, EpisodeReturns
+from rlops.toolkits.rllib.environments import make_env, register_gymnasium_id
+from rlops.toolkits.rllib.evaluation import evaluate
 from rlops.toolkits.rllib.config import (
     apply_overrides, config_keys, result_value, stop_reached, translate_config, translate_stop,
 )
@@ -62,8 +60,6 @@ RAY_LINES = {
 LATEST = "latest.json"
 #: Set by rlops's runtime in a job submitted to an existing Ray cluster (rlops.runtime.ray_jobs): its address.
 CLUSTER_ENV = "RLOPS_RAY_CLUSTER"
-#: Where an algorithm checkpoint keeps the learner's (full) RLModule of the default policy.
-LEARNER_MODULE = "learner_group/learner/rl_module/default_policy"
 EVALUATION_EPISODES = 10
 
 
@@ -169,8 +165,10 @@ class SageMakerRayLauncher:
         """One host: a Ray instance of the job's own, every CPU of the host for env runners."""
         import ray
 
+        from rlops.toolkits.rllib.cluster import single_node_loopback
+
         temp_dir = tempfile.mkdtemp(prefix="rlops-ray-")  # short (socket paths), and no stale cluster to join
-        _loopback_only()
+        single_node_loopback()
         ray.init(address="local", num_cpus=self.num_cpus, num_gpus=self.num_gpus, include_dashboard=False,
                  _temp_dir=temp_dir, log_to_driver=False, configure_logging=False)
         emit(f"rlops: Ray {ray.__version__} started on {ray.get_runtime_context().gcs_address} with "
@@ -263,6 +261,7 @@ class SageMakerRayLauncher:
         checkpoint, on the experiment's environment) for ``episodes`` deterministic episodes; train nothing."""
         from rlops.policies.manifest import read_manifest
         from rlops.policies.portable import policy_folder
+        from rlops.toolkits.rllib.export import export_checkpoint
 
         if not isinstance(episodes, int) or isinstance(episodes, bool) or episodes < 1:
             raise UsageError(f"evaluate_episodes must be a positive integer; got {episodes!r}.")
@@ -427,33 +426,14 @@ class SageMakerRayLauncher:
 
     def save_model(self, algo, algorithm: str, env_name: str, config, evaluation_episodes: int) -> None:
         """The RLlib checkpoint, ``params.json`` and the portable policy, evaluated deterministically."""
+        from rlops.toolkits.rllib.export import export_checkpoint
+
         checkpoint = self.model_dir / "checkpoint"
         algo.save_to_path(str(checkpoint.resolve()))
         write_text(self.model_dir / "params.json", json.dumps(config.to_dict(), indent=2, default=repr))
         env = export_checkpoint(checkpoint, algorithm, env_name, config.env_config, self.model_dir)
         summary = evaluate(self.model_dir, env, evaluation_episodes, int(algo.iteration))
         write_text(self.output_data_dir / "evaluation.json", json.dumps(summary, indent=2))
-
-
-def export_checkpoint(checkpoint: Path, algorithm: str, env_name, env_config: dict, folder: Path):
-    """Write the portable policy of an algorithm checkpoint into ``folder``; returns the environment it acts in.
-
-    The learner's module is exported: it has the value function too (the one the algorithm acts with does not).
-    """
-    from ray.rllib.core.rl_module.rl_module import RLModule
-
-    from rlops.toolkits.rllib.export import export_module
-
-    module = RLModule.from_checkpoint(str((checkpoint / LEARNER_MODULE).resolve()))
-    env = make_env(env_name, env_config)
-    if isinstance(env, ActionMaskObservations):  # the policy takes the raw observation and the mask
-        export_module(module, env.env.observation_space, env.action_space, folder, algorithm,
-                      {"env_id": env_name if isinstance(env_name, str) else None}, masked=True,
-                      observation_scale=env.scale)
-    else:
-        export_module(module, env.observation_space, env.action_space, folder, algorithm,
-                      {"env_id": env_name if isinstance(env_name, str) else None})
-    return env
 
 
 class PresetLauncher(SageMakerRayLauncher):
@@ -470,112 +450,10 @@ class PresetLauncher(SageMakerRayLauncher):
         return load_experiment(str(name), [Path.cwd()])
 
 
-class GymnasiumCreator:
-    """Makes a Gymnasium environment by id in any Ray process, rlops's sample environments included;
-    ``masked``: with its ``action_masks()`` in every observation (:class:`ActionMaskObservations`)."""
-
-    def __init__(self, env_id: str, masked: bool = False):
-        self.env_id, self.masked = env_id, masked
-
-    def __call__(self, env_config):
-        import gymnasium
-
-        import rlops.envs  # noqa: F401  (registers rlops/...; env runners are fresh processes)
-
-        env = gymnasium.make(self.env_id, **dict(env_config or {}))
-        return ActionMaskObservations(env) if self.masked else env
-
-
-class ActionMaskObservations(gymnasium.ObservationWrapper):
-    """Observations as RLlib's action-masking module reads them: ``{"action_mask", "observations"}``,
-    the mask being the environment's ``action_masks()`` (1 for an allowed action).
-
-    The observations are divided by their bound (``scale``) where the space has a finite one, as SB3's
-    masked presets normalise theirs; the exported policy divides raw observations the same way.
-    """
-
-    def __init__(self, env):
-        super().__init__(env)
-        space = env.observation_space
-        if not hasattr(env.unwrapped, "action_masks") or not isinstance(env.action_space, spaces.Discrete) \
-                or not isinstance(space, spaces.Box):
-            raise UsageError(f"training.action_masking needs an environment with a Box observation space, a Discrete "
-                             f"action space and an action_masks() method (as rlops/Knapsack-v0 has); "
-                             f"{env.spec.id if env.spec else env} has not.")
-        bound = np.maximum(np.abs(space.low), np.abs(space.high))
-        self.scale = np.where(np.isfinite(bound) & (bound > 0), bound, 1.0).astype(np.float32)
-        self.observation_space = spaces.Dict({
-            "action_mask": spaces.Box(0.0, 1.0, (int(env.action_space.n),), np.float32),
-            "observations": spaces.Box(space.low / self.scale, space.high / self.scale, dtype=np.float32)})
-
-    def observation(self, observation):
-        return {"action_mask": np.asarray(self.env.unwrapped.action_masks(), np.float32),
-                "observations": np.asarray(observation, np.float32) / self.scale}
-
-
-def register_gymnasium_id(env, masked: bool = False) -> None:
-    """Register a Gymnasium id with Ray unless the script registered a creator under that name."""
-    from ray.tune.registry import ENV_CREATOR, _global_registry, register_env
-
-    if isinstance(env, str) and not _global_registry.contains(ENV_CREATOR, env):
-        register_env(env, GymnasiumCreator(env, masked))
-
-
 def ray_version() -> str:
     import ray
 
     return ray.__version__
-
-
-def _loopback_only() -> None:
-    """Keep a one-host Ray instance on 127.0.0.1.
-
-    Ray advertises a node on the machine's network address even when it runs alone; its switch for
-    single-node use (named for Windows and macOS, where multi-node is off) makes every process it
-    starts use loopback instead. The constant is read at call time, so setting it works even when
-    the script imported Ray first; the environment variable carries it to Ray's worker processes.
-    """
-    import ray._private.ray_constants as ray_constants
-
-    os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
-    ray_constants.ENABLE_RAY_CLUSTER = False
-
-
-def make_env(env_name, env_config: dict):
-    """The environment ``env_name`` names: one registered with Ray, or a Gymnasium id."""
-    from ray.tune.registry import ENV_CREATOR, _global_registry
-
-    if isinstance(env_name, str) and _global_registry.contains(ENV_CREATOR, env_name):
-        return _global_registry.get(ENV_CREATOR, env_name)(env_config)
-    if isinstance(env_name, str):
-        return GymnasiumCreator(env_name)(env_config)
-    return env_name(env_config)
-
-
-def evaluate(model_dir: Path, env, episodes: int, iteration: int) -> dict[str, Any]:
-    """Play the exported (deterministic) policy for ``episodes`` episodes: ``Testing>`` lines and a summary."""
-    from rlops.policies.portable import PortablePolicy
-
-    policy = PortablePolicy(model_dir)
-    if isinstance(env, ActionMaskObservations):
-        env = env.env  # the policy takes raw observations, and masks from the environment
-    returns = []
-    for episode in range(episodes):
-        obs, _ = env.reset(seed=1000 + episode)
-        total, steps, done = 0.0, 0, False
-        while not done:
-            masks = None
-            if policy.manifest.get("action_mask") and hasattr(env.unwrapped, "action_masks"):
-                masks = np.asarray(env.unwrapped.action_masks(), np.float32)[None]
-            action, _ = policy.predict(obs, action_masks=masks)
-            obs, reward, terminated, truncated, _ = env.step(action.item() if np.ndim(action) == 0 else action)
-            total, steps, done = total + float(reward), steps + 1, terminated or truncated
-        returns.append(total)
-        emit(episode_line("Testing", episode, total, 0.0, steps, iteration))
-    values = np.array(returns)
-    emit(f"Evaluation summary> episodes={episodes}, mean return={values.mean():.2f}, std={values.std():.2f}, "
-         f"min={values.min():.2f}, max={values.max():.2f}")
-    return {"episodes": episodes, "mean": float(values.mean()), "std": float(values.std()), "returns": returns}
 
 
 def _episodes(result: dict[str, Any]) -> list[tuple[float, int]]:

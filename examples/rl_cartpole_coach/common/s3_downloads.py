@@ -1,5 +1,5 @@
-"""Helpers of the kind SageMaker RL's notebooks keep in common/misc.py (written for rlops): they use boto3,
-which rlops points at its own S3 endpoint, so they run unchanged."""
+"""Waiting for a job's S3 objects and downloading them, as SageMaker RL's notebooks do (their common/misc.py;
+written here for rlops). They use boto3, which rlops points at its own S3 endpoint."""
 import os
 import tarfile
 import time
