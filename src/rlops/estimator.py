@@ -22,7 +22,7 @@ from rlops.runtime.metrics import compile_definitions
 from rlops.runtime.ray_jobs import cluster_address, is_ray_instance
 from rlops.runtime.spec import Channel, JobSpec
 from rlops.session import Session
-from rlops.settings import default_output_path
+from rlops.settings import DEFAULT_BUCKET
 from rlops.storage import resolve_uri
 from rlops.training_job import TrainingJob, stream_logs
 
@@ -224,7 +224,7 @@ class Framework:
             else:
                 raise UsageError(f"The input of channel {name!r} is a {type(value).__name__}; accepted: a path, "
                                  "a file:// URI or a TrainingInput.")
-            path = resolve_uri(channel.uri, f"input of channel {name!r}")
+            path = resolve_uri(channel.uri, f"input of channel {name!r}", fetch=True)
             if not path.exists():
                 raise UsageError(f"The input of channel {name!r} does not exist: {channel.uri!r} (looked at {str(path)!r}).")
             channel.uri = str(path)
@@ -240,7 +240,7 @@ class Framework:
             validate_name(job_name)
         name = job_name or unique_name(self.base_job_name or self._default_base_name)
         self._current_job_name = name
-        output = resolve_uri(self.output_path, "output_path") if self.output_path else default_output_path()
+        output = resolve_uri(self.output_path or f"s3://{DEFAULT_BUCKET}", "output_path")  # the default bucket is made
         return JobSpec(
             name=name, entry_point=entry, source_dir=str(source), python=resolve_python(self.image_uri),
             output_path=str(output), hyperparameters=self.hyperparameters(), channels=self._channels(inputs),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rlops.settings import DEFAULT_BUCKET, default_output_path
+from rlops.settings import DEFAULT_BUCKET
 
 if TYPE_CHECKING:
     from rlops.runtime.service import RuntimeService
@@ -51,10 +51,18 @@ class Session:
         loopback, unless ``AWS_ENDPOINT_URL_S3`` already names another endpoint.
         """
         from rlops.runtime.s3 import point_boto3_here
+        from rlops.storage import resolve_uri
 
-        default_output_path().mkdir(parents=True, exist_ok=True)
+        resolve_uri(f"s3://{DEFAULT_BUCKET}", "default bucket")  # made, here or on the user's S3 endpoint
         point_boto3_here()
         return DEFAULT_BUCKET
+
+    def describe_training_job(self, job_name: str) -> dict:
+        """SageMaker's ``DescribeTrainingJob`` answer for a job (status, times, artifacts, final metrics)."""
+        from rlops.training_job import describe_job
+
+        jobs = self.service.jobs
+        return describe_job(jobs.describe(job_name), jobs.final_metrics(job_name))
 
     def upload_data(self, path: str, bucket: str | None = None, key_prefix: str = "data", **_ignored) -> str:
         """Copy a local file or folder to ``s3://bucket/key_prefix`` (the default bucket unless named)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 HOME_ENV = "RLOPS_HOME"
@@ -30,12 +31,28 @@ def jobs_dir() -> Path:
 DEFAULT_BUCKET = "rlops-default-bucket"
 
 
+#: The variables boto3 reads an S3 endpoint from, most specific first.
+S3_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
+#: Set beside ``AWS_ENDPOINT_URL_S3`` when rlops points boto3 at its own endpoint, so the two are told apart.
+OWN_S3_ENDPOINT_VARIABLE = "RLOPS_S3_ENDPOINT"
+
+
+def user_s3_endpoint() -> str | None:
+    """The S3 endpoint the user configured (real S3, MinIO), or ``None`` when there is none or it is rlops's own."""
+    for name in S3_ENDPOINT_VARIABLES:
+        value = os.environ.get(name)
+        if value:
+            return None if value == os.environ.get(OWN_S3_ENDPOINT_VARIABLE) else value
+    return None
+
+
 def s3_root() -> Path:
-    """rlops's own S3 buckets, one folder each (``s3://BUCKET/KEY`` is ``s3_root()/BUCKET/KEY``), served to
-    boto3 by :mod:`rlops.runtime.s3`."""
+    """The folder of the buckets ``s3://`` names, one folder each (``s3://BUCKET/KEY`` is ``s3_root()/BUCKET/KEY``).
+
+    rlops's own buckets (``RLOPS_HOME/s3``, served to boto3 by :mod:`rlops.runtime.s3`), or, when the user
+    configured an S3 endpoint of their own, the local mirror of its buckets (:mod:`rlops.storage.remote`).
+    """
+    endpoint = user_s3_endpoint()
+    if endpoint:
+        return rlops_home() / "s3-mirror" / re.sub(r"[^A-Za-z0-9.-]+", "_", endpoint.split("://", 1)[-1]).strip("_")
     return rlops_home() / "s3"
-
-
-def default_output_path() -> Path:
-    """Where artifacts go when an estimator names no ``output_path``: the default bucket."""
-    return s3_root() / DEFAULT_BUCKET

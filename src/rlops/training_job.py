@@ -13,7 +13,6 @@ from typing import Any
 from rlops.exceptions import UnexpectedStatusException
 from rlops.records import JobRecord, JobStatus, MetricPoint
 from rlops.runtime.spec import JobSpec
-from rlops.session import Session
 
 log = logging.getLogger("rlops")
 
@@ -101,7 +100,7 @@ def check_status(job: JobRecord) -> None:
 class TrainingJob:
     """``estimator.latest_training_job``: ``describe()``, ``wait()``, ``stop()``."""
 
-    def __init__(self, sagemaker_session: Session, job_name: str):
+    def __init__(self, sagemaker_session: Any, job_name: str):  # an rlops.session.Session
         self.sagemaker_session = sagemaker_session
         self.job_name = job_name
 
@@ -112,7 +111,7 @@ class TrainingJob:
         return self.sagemaker_session.service.jobs
 
     def describe(self) -> dict[str, Any]:
-        return describe(self.sagemaker_session, self.job_name)
+        return self.sagemaker_session.describe_training_job(self.job_name)
 
     def wait(self, logs: Any = "All") -> None:
         """Block until the job ends (streaming its log unless ``logs`` is off); raise if it failed."""
@@ -126,12 +125,6 @@ class TrainingJob:
 
     def __repr__(self) -> str:
         return f"TrainingJob({self.job_name!r})"
-
-
-def describe(session: Session, job_name: str) -> dict[str, Any]:
-    """``DescribeTrainingJob`` for a job, through the session's service."""
-    jobs = session.service.jobs
-    return describe_job(jobs.describe(job_name), jobs.final_metrics(job_name))
 
 
 def stream_logs(service, job_name: str, follow: bool = True, out=None) -> None:

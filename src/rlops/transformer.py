@@ -15,6 +15,7 @@ from typing import Any
 from rlops.exceptions import UsageError
 from rlops.session import Session
 from rlops.storage import resolve_uri
+from rlops.storage.remote import publish
 
 
 class Transformer:
@@ -32,7 +33,7 @@ class Transformer:
         """``data``: a file, a ``file://`` URI, or a folder (every ``.jsonl``/``.json``/``.csv`` file in it)."""
         if join_source not in (None, "None", "Input"):
             raise UsageError(f"join_source must be None or 'Input'; got {join_source!r}.")
-        source = resolve_uri(data, "transform input")
+        source = resolve_uri(data, "transform input", fetch=True)
         files = sorted(p for p in source.iterdir() if p.suffix in (".jsonl", ".json", ".csv")) if source.is_dir() else [source]
         if not files or not all(f.is_file() for f in files):
             raise UsageError(f"No input to transform at {data!r}: give a .jsonl or .csv file, or a folder of them.")
@@ -43,3 +44,4 @@ class Transformer:
             out = Path(target) / f"{file.name}.out"
             service.transform(self.model_data, file, out, join_source == "Input")
             self.output_files.append(str(out))
+            publish(out)  # to the user's S3 endpoint, when the output path is there

@@ -76,22 +76,39 @@ def test_quickstart_script(rlops_home, tmp_path):
     assert "Completed" in out and "Reward curve data" in out
 
 
-def test_a_sagemaker_coach_notebook_runs_with_only_its_imports_changed(rlops_home, tmp_path, monkeypatch):
+def run_sagemaker_notebook(name: str, budget: int, monkeypatch) -> tuple[list[str], list]:
+    """Execute examples/NAME/NAME.ipynb in its folder, after checking that only `sagemaker` became `rlops` in it;
+    returns the texts and the outputs of its code cells."""
     import nbformat
     from nbclient import NotebookClient
 
-    folder = EXAMPLES / "rl_cartpole_coach"
-    notebook = nbformat.read(folder / "rl_cartpole_coach.ipynb", as_version=4)
+    folder = EXAMPLES / name
+    notebook = nbformat.read(folder / f"{name}.ipynb", as_version=4)
     source = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
     assert "sagemaker" not in source.replace("sagemaker_rl", "")  # `sagemaker` became `rlops`, nothing else did
-    monkeypatch.setenv("RLOPS_EXAMPLE_BUDGET", "20000")
+    monkeypatch.setenv("RLOPS_EXAMPLE_BUDGET", str(budget))
     NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}}).execute()
-    outputs = {i: [o for o in cell.outputs] for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"}
-    errors = [o for cell in outputs.values() for o in cell if o.output_type == "error"]
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    errors = [o for o in outputs if o.output_type == "error"]
     assert not errors, errors
-    texts = [o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for cell in outputs.values() for o in cell]
+    texts = [o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in outputs]
     assert any("S3 bucket path: s3://rlops-default-bucket/" in t for t in texts)
-    assert sum("image/png" in o.get("data", {}) for cell in outputs.values() for o in cell) == 1  # the reward curve
-    assert any("image/gif" in o.get("data", {}) for cell in outputs.values() for o in cell)  # an evaluation episode
+    return texts, outputs
+
+
+def test_a_sagemaker_coach_notebook_runs_with_only_its_imports_changed(rlops_home, monkeypatch):
+    texts, outputs = run_sagemaker_notebook("rl_cartpole_coach", 20000, monkeypatch)
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 1  # the reward curve
+    assert any("image/gif" in o.get("data", {}) for o in outputs)  # an evaluation episode
     probabilities = [t for t in texts if t.startswith("[")]  # the two `action` cells: [p(left), p(right)]
     assert len(probabilities) == 2
+
+
+def test_a_sagemaker_ray_notebook_runs_with_its_shipped_launcher_and_tensorflow_model(rlops_home, monkeypatch):
+    # the notebook's common/sagemaker_rl/ray_launcher.py cannot run outside SageMaker; in the job the name is rlops's
+    texts, outputs = run_sagemaker_notebook("rl_cartpole_ray", 3, monkeypatch)
+    log = "".join(texts)
+    assert "sagemaker_rl.ray_launcher is rlops's rlops.toolkits.rllib.launcher in this job" in log
+    assert sum("image/png" in o.get("data", {}) for o in outputs) == 1  # episode_reward_mean over time
+    assert re.search(r"Evaluation summary> episodes=5, mean return=\d", log)  # the evaluation job, on the model channel
+    assert texts[-1].strip() in ("[0]", "[1]")  # result["outputs"]["actions_0"] of RLlib's {"inputs": ...} request

@@ -22,12 +22,13 @@ def s3() -> None:
 @s3.command("env")
 def env() -> None:
     """Start the endpoint if it is not running, and print the variables that point boto3 at it."""
-    from rlops.runtime.s3 import USER_ENDPOINT_VARIABLES, boto3_environment
+    from rlops.runtime.s3 import boto3_environment
+    from rlops.settings import user_s3_endpoint
 
     variables = boto3_environment()
     if not variables:
-        raise click.ClickException(f"An endpoint of your own is set ({' or '.join(USER_ENDPOINT_VARIABLES)}); "
-                                   "unset it to use rlops's.")
+        raise click.ClickException(f"An S3 endpoint of your own is set ({user_s3_endpoint()}, from AWS_ENDPOINT_URL_S3 "
+                                   "or AWS_ENDPOINT_URL); unset it to use rlops's.")
     for name, value in variables.items():
         click.echo(f"export {name}={shlex.quote(value)}")
 

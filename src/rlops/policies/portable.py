@@ -21,7 +21,7 @@ from rlops.storage import UnreadableArchive, is_archive, resolve_uri, unpack
 
 def _model_source(model: str | os.PathLike) -> Path:
     """The policy folder or archive that ``model`` (a path or ``file://`` URI) names."""
-    path = resolve_uri(model, "model")
+    path = resolve_uri(model, "model", fetch=True)
     if path.is_dir():
         if (path / MANIFEST).is_file():
             return path

@@ -10,7 +10,8 @@ reused while it answers; its keys are made once per ``RLOPS_HOME`` (``s3-credent
 files mode 0600). ``rlops s3 stop`` ends it.
 
 A user who set ``AWS_ENDPOINT_URL_S3`` or ``AWS_ENDPOINT_URL`` (real S3, MinIO) keeps it: rlops
-then points nothing anywhere.
+then points nothing anywhere, starts no server, and ``s3://`` names that endpoint's objects
+(:mod:`rlops.storage.remote`).
 """
 
 from __future__ import annotations
@@ -27,13 +28,12 @@ import time
 from pathlib import Path
 
 from rlops.exceptions import UsageError
-from rlops.settings import rlops_home, s3_root
+from rlops.settings import OWN_S3_ENDPOINT_VARIABLE, rlops_home, s3_root, user_s3_endpoint
 from rlops.storage import write_text
 
 RECORD = "s3-endpoint.json"
 START_TIMEOUT_S = 15.0
 REGION = "us-east-1"
-USER_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
 
 
 def _record_path() -> Path:
@@ -112,12 +112,12 @@ def ensure_endpoint() -> dict:
 def boto3_environment(start: bool = True) -> dict[str, str]:
     """The variables that point boto3 at rlops's endpoint (none when the user named an endpoint of their own,
     or, with ``start=False``, when no endpoint runs)."""
-    if any(os.environ.get(name) for name in USER_ENDPOINT_VARIABLES):
+    if user_s3_endpoint():
         return {}
     record = ensure_endpoint() if start else running_endpoint()
     if not record:
         return {}
-    return {"AWS_ENDPOINT_URL_S3": record["url"], "AWS_ACCESS_KEY_ID": record["access_key"],
+    return {"AWS_ENDPOINT_URL_S3": record["url"], OWN_S3_ENDPOINT_VARIABLE: record["url"], "AWS_ACCESS_KEY_ID": record["access_key"],
             "AWS_SECRET_ACCESS_KEY": record["secret_key"], "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", REGION)}
 
 

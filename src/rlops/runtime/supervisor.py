@@ -40,6 +40,7 @@ from rlops.runtime.metrics import MetricExtractor
 from rlops.runtime.s3 import boto3_environment
 from rlops.runtime.spec import JobSpec
 from rlops.runtime.transfer import fill_channel, sync_tree
+from rlops.storage.remote import fetch, publish
 from rlops.settings import rlops_home
 from rlops.records import JobStatus, MetricPoint, SecondaryStatus
 from rlops.storage import pack, resolve_uri, to_uri
@@ -157,6 +158,8 @@ class Supervisor:
                     raise SetupError(f"The input of channel {channel_name!r} ({channel.uri}) no longer exists.")
                 fill_channel(source, layout.channel(channel_name))
             host.checkpoints.mkdir(parents=True, exist_ok=True)
+            if self.checkpoint_target and host is self.hosts[0]:
+                fetch(self.checkpoint_target)  # from the user's S3 endpoint, when it is there
             if self.checkpoint_target and self.checkpoint_target.is_dir():
                 restored = sync_tree(self.checkpoint_target, host.checkpoints)
                 if restored and host is self.hosts[0]:
@@ -230,12 +233,14 @@ class Supervisor:
 
     def use_compat(self) -> None:
         """rlops's stand-ins (:mod:`rlops.compat`: ``gym``, ``rl_coach``) go on the job's path when its
-        Python lacks the real packages; last, after the job's own code and requirements."""
-        from rlops.compat import COMPAT_PATH, PROVIDES
+        Python lacks the real packages, and its ``sagemaker_rl.ray_launcher`` always; last, after the job's own
+        code and requirements."""
+        from rlops.compat import COMPAT_PATH, PROVIDES, STARTUP_PATH
 
+        self.compat = [STARTUP_PATH]
         missing = _missing_modules(self.spec.python, PROVIDES)
         if missing:
-            self.compat = [COMPAT_PATH]
+            self.compat = [COMPAT_PATH, STARTUP_PATH]
             what = {"gym": "gym 0.x environments on Gymnasium", "rl_coach": "Coach presets on Stable-Baselines3"}
             self.announce(f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed for the job: "
                           f"using rlops's compatibility layer ({'; '.join(what[m] for m in missing)})")
@@ -306,10 +311,11 @@ class Supervisor:
     def sync(self) -> None:
         """Copy new checkpoints to ``checkpoint_uri`` and intermediate output to the job's output."""
         for host in self.hosts:
-            if self.checkpoint_target:
-                sync_tree(host.checkpoints, self.checkpoint_target)
+            if self.checkpoint_target and sync_tree(host.checkpoints, self.checkpoint_target):
+                publish(self.checkpoint_target)
             target = self.spec.intermediate_dir
-            sync_tree(host.layout.output_intermediate, target / host.name if self.several_hosts else target)
+            if sync_tree(host.layout.output_intermediate, target / host.name if self.several_hosts else target):
+                publish(target)
 
     def upload(self, keep_model: bool) -> dict[str, str]:
         self.sync()
@@ -322,6 +328,9 @@ class Supervisor:
         pack([l.output_data for l in layouts], self.output_dir / "output.tar.gz",
              prefix="data" if self.spec.output_layout == "local" else "")
         fields["output_artifacts"] = to_uri(self.output_dir / "output.tar.gz")
+        for archive in (self.spec.model_archive, self.output_dir / "output.tar.gz"):
+            if archive.is_file():
+                publish(archive)  # to the user's S3 endpoint, when the output path is there
         return fields
 
 
