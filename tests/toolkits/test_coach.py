@@ -85,3 +85,19 @@ def test_an_agent_rlops_cannot_translate_fails_before_training(tmp_path):
     assert "The Coach agent PolicyGradientsAgentParameters has no translation in rlops" in job.failure_reason
     assert "ClippedPPOAgentParameters (as PPO)" in job.failure_reason
     assert "Training>" not in job_log(estimator)
+
+
+def test_a_dueling_dqn_preset_is_translated_with_the_difference_reported():
+    # Coach's Dueling DQN is a DQN agent with a dueling head: SB3 has none, so the note says what was done
+    from rlops.toolkits.coach.agents import DQNAgentParameters
+    from rlops.toolkits.coach.graph import BasicRLGraphManager, GymVectorEnvironment, SimpleSchedule
+    from rlops.toolkits.coach.params import DuelingQHeadParameters
+    from rlops.toolkits.coach.translate import translate
+
+    agent = DQNAgentParameters()
+    agent.network_wrappers["main"].heads_parameters = [DuelingQHeadParameters()]
+    graph = BasicRLGraphManager(agent_params=agent, env_params=GymVectorEnvironment(level="CartPole-v1"),
+                                schedule_params=SimpleSchedule())
+    preset, notes = translate(graph)
+    assert preset["algorithm"]["name"] == "DQN"
+    assert [n for n in notes if "DuelingQHeadParameters()" in n and "plain Q head" in n]

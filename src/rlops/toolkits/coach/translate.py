@@ -12,7 +12,7 @@ from typing import Any
 from rlops.exceptions import UsageError
 from rlops.toolkits.coach.agents import TRANSLATED, TranslatableAgent
 from rlops.toolkits.coach.params import (
-    EMBEDDER_SCHEMES, MIDDLEWARE_SCHEMES, ConstantSchedule, EGreedyParameters, EmbedderScheme, EnvironmentEpisodes,
+    EMBEDDER_SCHEMES, MIDDLEWARE_SCHEMES, ConstantSchedule, DuelingQHeadParameters, EGreedyParameters, EmbedderScheme, EnvironmentEpisodes,
     EnvironmentSteps, LinearSchedule, MemoryGranularity, ObservationNormalizationFilter, RewardNormalizationFilter,
     RewardRescaleFilter, StepMethod, TrainingSteps,
 )
@@ -173,6 +173,9 @@ def _hyperparameters(agent, algorithm: str, schedule: dict, notes: list[str]) ->
                     hp.update(exploration_initial_eps=float(eps.initial_value), exploration_final_eps=float(eps.initial_value))
             if algorithm == "QRDQN":
                 policy_kwargs["n_quantiles"] = int(getattr(alg, "atoms", 200))
+            if any(isinstance(head, DuelingQHeadParameters) for head in network.heads_parameters or []):
+                notes.append("network_wrappers['main'].heads_parameters=[DuelingQHeadParameters()]: SB3's DQN has no "
+                             "dueling head; trained with a plain Q head of the same layers")
         else:
             hp["tau"] = float(alg.rate_for_copying_weights_to_target)
             policy_kwargs.pop("optimizer_kwargs", None)
