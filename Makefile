@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 # The auto-scaling workflow at a budget that finishes in a few minutes on 2 cores.
 demo: $(STAMP)
-	$(PY) examples/autoscaling/run.py --budget 500000 --episodes 5
+	$(PY) examples/autoscaling/run.py
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check --select F,E9 src tests benchmarks examples

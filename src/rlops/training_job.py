@@ -6,6 +6,7 @@ This is where the runtime service's records are spelled the SageMaker way (``Des
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from datetime import datetime, timezone
 from typing import Any
@@ -114,9 +115,12 @@ class TrainingJob:
         return self.sagemaker_session.describe_training_job(self.job_name)
 
     def wait(self, logs: Any = "All") -> None:
-        """Block until the job ends (streaming its log unless ``logs`` is off); raise if it failed."""
+        """Block until the job ends (streaming its log unless ``logs`` is off, else showing a progress bar on a
+        terminal when the job reports its progress); raise if it failed."""
         if logs and logs != "None":
             stream_logs(self.sagemaker_session.service, self.job_name, follow=True)
+        elif sys.stderr.isatty():
+            show_progress(self.sagemaker_session.service, self.job_name)
         check_status(self._jobs.wait(self.job_name))
 
     def stop(self) -> None:
@@ -125,6 +129,37 @@ class TrainingJob:
 
     def __repr__(self) -> str:
         return f"TrainingJob({self.job_name!r})"
+
+
+#: The line a launcher prints after each update: steps done of the total, and the recent mean return.
+PROGRESS = re.compile(r"^Progress> steps=(\d+)/(\d+)(?:, recent return=([^,\s]+))?(?:, reward per step=(\S+))?")
+
+
+def show_progress(service, job_name: str, out=None) -> None:
+    """Follow a job's log until it ends, drawing its ``Progress>`` lines as one updating progress bar (tqdm): steps
+    done, recent return, rate and time left. Jobs that print no such line show nothing."""
+    from tqdm import tqdm
+
+    bar, pending = None, ""
+    try:
+        for chunk in service.jobs.logs(job_name, follow=True):
+            *lines, pending = (pending + chunk).split("\n")
+            for line in lines:
+                match = PROGRESS.match(line)
+                if not match:
+                    continue
+                steps, total = int(match[1]), int(match[2])
+                if bar is None:
+                    bar = tqdm(total=total, initial=steps, unit="step", unit_scale=True, desc=job_name,
+                               file=out or sys.stderr, dynamic_ncols=True, smoothing=0.1)
+                bar.update(steps - bar.n)
+                shown = [f"recent return {float(match[3]):,.1f}" if match[3] else None,
+                         f"reward/step {float(match[4]):.3g}" if match[4] else None]
+                if any(shown):
+                    bar.set_postfix_str(", ".join(filter(None, shown)))
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def stream_logs(service, job_name: str, follow: bool = True, out=None) -> None:

@@ -26,7 +26,8 @@ def test_autoscaling_script(rlops_home, tmp_path):
     out = run_example("autoscaling/run.py", "--budget", "2048", "--episodes", "1", "--episode-minutes", "720",
                       "--output", str(tmp_path / "out"), home=rlops_home, cwd=tmp_path)
     assert "PPO (rlops)" in out and "target-tracking (target=" in out and "static-fleet (machines=" in out
-    assert re.search(r"Endpoint autoscaling-ppo-\S+: turn on \d+, turn off \d+ machines", out)
+    assert re.search(r"Endpoint autoscaling-fast-\S+: turn on \d+, turn off \d+ machines", out)
+    assert re.search(r"The trained policy (beats|loses to) target-tracking \(target=\S+\) by \S+%", out)
     assert (tmp_path / "out" / "reward-curve.png").is_file() and (tmp_path / "out" / "load-vs-capacity.png").is_file()
 
 

@@ -20,7 +20,7 @@ def nothing_left_behind(rlops_home, tmp_path):
 @pytest.mark.usefixtures("nothing_left_behind")
 class TestRefusedBeforeAnythingStarts:
     def test_unknown_toolkit(self, estimator_factory):
-        with pytest.raises(UnavailableToolkit, match=r"Unknown toolkit 'sb4'.*coach, ray, sb3.*Did you mean 'sb3'"):
+        with pytest.raises(UnavailableToolkit, match=r"Unknown toolkit 'sb4'.*coach, fast, ray, sb3.*Did you mean 'sb3'"):
             estimator_factory("contract.py", toolkit="sb4")
 
     def test_coach_is_accepted_with_any_version_and_framework(self, estimator_factory):

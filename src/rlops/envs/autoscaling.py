@@ -17,6 +17,10 @@ from rlops.envs.configuration import build_config
 
 ALPHAS = np.array([1.0, 0.1, 0.01, 0.001, 0.0001])
 MINUTES_PER_DAY = 60 * 24
+#: Minutes of noise drawn at once (standard normals for the load's noise and the fleet's capacity), and spikes drawn
+#: at once: the draws come in blocks so that the vectorised simulator (:mod:`rlops.envs.vector`) reproduces them.
+NOISE_BLOCK = 1024
+SPIKE_BLOCK = 16
 
 
 @dataclass(frozen=True)
@@ -62,8 +66,18 @@ class AutoScalingConfig:
         return int(2.5 * self.max_tpm / self.tpm_per_machine)
 
 
+def draw_spikes(rng, count: int) -> np.ndarray:
+    """``count`` spikes as rows of (minutes until it starts, width, height as a share of the daily peak)."""
+    return np.stack([rng.uniform(100, 1000, count), 5 + rng.lognormal(3, 2, count), rng.uniform(0.1, 0.2, count)], axis=1)
+
+
 class LoadSimulator:
-    """Transactions per minute: a noisy daily sinusoid, a slow drift, weekly variation and spikes."""
+    """Transactions per minute: a noisy daily sinusoid, a slow drift, weekly variation and spikes.
+
+    The original draws each random number when it needs it, from NumPy's legacy generator; otherwise the noise
+    comes in blocks of :data:`NOISE_BLOCK` minutes and the spikes in blocks of :data:`SPIKE_BLOCK` (the same
+    distributions), which lets many copies step as one array operation.
+    """
 
     def __init__(self, config: AutoScalingConfig, rng):
         self.config, self.rng = config, rng
@@ -76,13 +90,26 @@ class LoadSimulator:
         self.lf_amp = uniform(0.1, 0.2)
         self.lf_period = uniform(2, 5)  # days
         self.lf_phase = uniform(-np.pi, np.pi)
+        self.spikes, self.spike_index = (None, 0) if config.original else (draw_spikes(rng, SPIKE_BLOCK), -1)
         self._new_spike()
         self.first_weekday = 0 if config.original else int(rng.integers(0, 7))
+        self.noise = None if config.original else rng.standard_normal((NOISE_BLOCK, 2))
 
     def _new_spike(self) -> None:
-        self.until_spike = self.rng.uniform(100, 1000)
-        self.spike_width = 5 + self.rng.lognormal(3, 2)
-        self.spike_height = self.cyclic_max * self.rng.uniform(0.1, 0.2)
+        if self.spikes is None:
+            self.until_spike = self.rng.uniform(100, 1000)
+            self.spike_width = 5 + self.rng.lognormal(3, 2)
+            self.spike_height = self.cyclic_max * self.rng.uniform(0.1, 0.2)
+            return
+        self.spike_index += 1
+        if self.spike_index == SPIKE_BLOCK:
+            self.spikes, self.spike_index = draw_spikes(self.rng, SPIKE_BLOCK), 0
+        self.until_spike, self.spike_width, share = self.spikes[self.spike_index]
+        self.spike_height = self.cyclic_max * share
+
+    def standard_normal(self, which: int) -> float:
+        """This minute's standard normal draw ``which`` (0: the load's noise, 1: the capacity's)."""
+        return self.noise[self.minutes % NOISE_BLOCK, which]
 
     def weekly_factor(self) -> float:
         if self.config.original or not self.config.weekly_amplitude:
@@ -92,12 +119,17 @@ class LoadSimulator:
 
     def next(self) -> int:
         self.minutes += 1
+        if self.noise is not None and self.minutes % NOISE_BLOCK == 0:
+            self.noise = self.rng.standard_normal((NOISE_BLOCK, 2))
         avg = (self.cyclic_min + self.cyclic_max) / 2.0
         amplitude = (self.cyclic_max - self.cyclic_min) / 2.0
         phase = self.minutes / (60 * 12) * np.pi + self.cyclic_phase
         cyclic = avg + amplitude * np.sin(phase)
         cyclic *= 1 + np.sin(phase / self.lf_period + self.lf_phase) * self.lf_amp
-        cyclic *= self.rng.normal(1, self.cyclic_noise)
+        if self.noise is None:
+            cyclic *= self.rng.normal(1, self.cyclic_noise)
+        else:
+            cyclic *= 1 + self.cyclic_noise * self.standard_normal(0)
         cyclic *= self.weekly_factor()
         self.until_spike -= 1
         spike = 0.0
@@ -203,7 +235,10 @@ class AutoScalingEnv(gym.Env):
 
     def _serve(self) -> float:
         c = self.config
-        self.capacity = int(self.active * self.rng.normal(c.tpm_per_machine, c.tpm_sigma))
+        if self.load.noise is None:
+            self.capacity = int(self.active * self.rng.normal(c.tpm_per_machine, c.tpm_sigma))
+        else:
+            self.capacity = int(self.active * (c.tpm_per_machine + c.tpm_sigma * self.load.standard_normal(1)))
         self.failed = max(0, self.current_load - self.capacity)
         succeeded = self.current_load - self.failed
         reward = succeeded * c.transaction_val / 1000.0

@@ -25,9 +25,12 @@ log = logging.getLogger("rlops")
 
 class RLToolkit(str, enum.Enum):
     """RL toolkits; ``SB3`` is rlops's addition and the default for local jobs. ``COACH`` jobs run on
-    the SB3 toolkit, with Coach's scripts and presets translated (:mod:`rlops.toolkits.coach`)."""
+    the SB3 toolkit, with Coach's scripts and presets translated (:mod:`rlops.toolkits.coach`). ``FAST``
+    is rlops's own engine (batched environments and a lean PPO, :mod:`rlops.toolkits.fast`): it runs
+    the presets marked ``toolkit: fast`` (an SB3 job given such a preset runs on it too)."""
 
     COACH = "coach"
+    FAST = "fast"
     RAY = "ray"
     SB3 = "sb3"
 
@@ -39,10 +42,10 @@ class RLFramework(str, enum.Enum):
 
 
 #: Python distribution that provides each toolkit here, and where to get it.
-TOOLKIT_PACKAGES = {RLToolkit.SB3: "stable-baselines3", RLToolkit.RAY: "ray"}
-TOOLKIT_INSTALL = {RLToolkit.SB3: "pip install stable-baselines3",
+TOOLKIT_PACKAGES = {RLToolkit.SB3: "stable-baselines3", RLToolkit.RAY: "ray", RLToolkit.FAST: "rlops"}
+TOOLKIT_INSTALL = {RLToolkit.SB3: "pip install stable-baselines3", RLToolkit.FAST: "pip install rlops",
                    RLToolkit.RAY: "pip install 'rlops[ray]', which installs 'ray[rllib]'"}
-TOOLKIT_FRAMEWORKS = {RLToolkit.SB3: (RLFramework.PYTORCH,),
+TOOLKIT_FRAMEWORKS = {RLToolkit.SB3: (RLFramework.PYTORCH,), RLToolkit.FAST: (RLFramework.PYTORCH,),
                       # RLlib on PyTorch, and Coach on the SB3 toolkit, whichever framework a notebook names
                       RLToolkit.RAY: tuple(RLFramework), RLToolkit.COACH: tuple(RLFramework)}
 #: The answer shape of an endpoint of a job trained "for" a framework (SageMaker served those with its servers).
@@ -73,6 +76,7 @@ DEFAULT_METRICS = {
     RLToolkit.COACH: COACH_METRICS,
     RLToolkit.RAY: RAY_METRICS,
     RLToolkit.SB3: SB3_METRICS,  # SB3 launchers print Coach's lines, and their losses
+    RLToolkit.FAST: SB3_METRICS,  # the fast engine prints the same lines
 }
 
 
@@ -113,7 +117,8 @@ def check_toolkit(toolkit: RLToolkit, framework: RLFramework | None, toolkit_ver
 
 
 #: The script a toolkit's job runs when it names a preset and no entry point.
-BUILTIN_ENTRY_POINTS = {RLToolkit.SB3: sb3.BUILTIN_ENTRY_POINT, RLToolkit.RAY: rllib.BUILTIN_ENTRY_POINT}
+BUILTIN_ENTRY_POINTS = {RLToolkit.SB3: sb3.BUILTIN_ENTRY_POINT, RLToolkit.RAY: rllib.BUILTIN_ENTRY_POINT,
+                        RLToolkit.FAST: sb3.BUILTIN_ENTRY_POINT}  # the SB3 launcher hands fast presets to the engine
 
 
 def check_preset(toolkit: RLToolkit, hyperparameters: dict[str, Any], source_dir) -> None:
@@ -127,7 +132,14 @@ def check_preset(toolkit: RLToolkit, hyperparameters: dict[str, Any], source_dir
     from rlops.toolkits.sb3.presets import load_preset
 
     overrides = {k: v for k, v in hyperparameters.items() if k != "preset" and k not in EVALUATION_KEYS}
-    load_preset(str(hyperparameters["preset"]), overrides, search=[source_dir])
+    preset = load_preset(str(hyperparameters["preset"]), overrides, search=[source_dir])
+    if toolkit == RLToolkit.FAST and preset.toolkit != "fast":
+        from rlops.toolkits.sb3.presets import PRESETS
+
+        fast = [name for name in PRESETS.names() if PRESETS.load(name).get("toolkit") == "fast"]
+        raise UsageError(f"RLToolkit.FAST runs presets marked 'toolkit: fast' ({', '.join(fast)}); {preset.name!r} is "
+                         "a Stable-Baselines3 preset: use RLToolkit.SB3 for it, or set rl.toolkit=fast with the "
+                         "engine's hyperparameters.")
 
 
 class RLEstimator(Framework):
@@ -187,10 +199,10 @@ class RLEstimator(Framework):
         if not self._uses_builtin_entry:
             return super()._code_location()
         entry = BUILTIN_ENTRY_POINTS[self.toolkit]
-        evaluating = EVALUATION_KEYS & self._hyperparameters.keys() if self.toolkit == RLToolkit.SB3 else (
+        evaluating = EVALUATION_KEYS & self._hyperparameters.keys() if self.toolkit != RLToolkit.RAY else (
             "evaluate_episodes" in self._hyperparameters)
         if "preset" not in self._hyperparameters and not evaluating:
-            example = "cartpole-rllib-ppo" if self.toolkit == RLToolkit.RAY else "cartpole-ppo"
+            example = {RLToolkit.RAY: "cartpole-rllib-ppo", RLToolkit.FAST: "cartpole-fast"}.get(self.toolkit, "cartpole-ppo")
             article = "A" if self.toolkit == RLToolkit.RAY else "An"
             raise UsageError(f"{article} {self.toolkit.name} job without an entry_point runs a preset: pass hyperparameters="
                              f"{{'preset': '{example}'}} (`rlops presets list` shows them)"

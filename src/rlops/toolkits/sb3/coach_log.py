@@ -14,7 +14,6 @@ The launcher's stdout is the metric channel, so these are ``print``\\ s, flushed
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,55 +21,9 @@ import torch as th
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import KVWriter
 
-from rlops.toolkits.coach_lines import emit, episode_line
+from rlops.toolkits.coach_lines import COACH_CSV, COACH_COLUMNS, CoachCSV, emit, episode_line
 
-__all__ = ["CoachCSV", "EpisodeLog", "LossLog", "PPOEpochLog", "emit", "episode_line"]
-
-#: Coach's experiment CSV (SPEC section 7): its file name, and its columns (Coach 0.11's, in order).
-COACH_CSV = "worker_0.simple_rl_graph.main_level.main_level.agent_0.csv"
-COACH_COLUMNS = ["Episode #", "Training Iter", "In Heatup", "ER #Transitions", "ER #Episodes", "Episode Length",
-                 "Total steps", "Epsilon", "Shaped Training Reward", "Training Reward", "Update Target Network",
-                 "Wall-Clock Time", "Evaluation Reward", "Shaped Evaluation Reward", "Success Rate"]
-
-
-class CoachCSV:
-    """The experiment CSV Coach notebooks read from ``output/intermediate/``: a row per training episode, and a row
-    per evaluation (its mean return under ``Evaluation Reward``), appended and flushed as they happen."""
-
-    def __init__(self, folder: Path):
-        import csv
-        import time
-
-        folder.mkdir(parents=True, exist_ok=True)
-        self.path = folder / COACH_CSV
-        fresh = not self.path.is_file()
-        self._file = open(self.path, "a", newline="")
-        self._writer = csv.writer(self._file)
-        self._start = time.monotonic()
-        if fresh:
-            self._writer.writerow(COACH_COLUMNS)
-            self._file.flush()
-
-    def _row(self, **values) -> None:
-        import time
-
-        values["Wall-Clock Time"] = round(time.monotonic() - self._start, 3)
-        self._writer.writerow([values.get(column, "") for column in COACH_COLUMNS])
-        self._file.flush()
-
-    def training(self, episode: int, iteration: int, steps: int, length: int, reward: float, epsilon: float,
-                 heatup: bool) -> None:
-        self._row(**{"Episode #": episode, "Training Iter": iteration, "In Heatup": int(heatup), "Episode Length": length,
-                     "Total steps": steps, "Epsilon": epsilon, "Shaped Training Reward": reward,
-                     "Training Reward": reward, "Update Target Network": 0})
-
-    def evaluation(self, episode: int, iteration: int, steps: int, mean_return: float) -> None:
-        self._row(**{"Episode #": episode, "Training Iter": iteration, "In Heatup": 0, "Total steps": steps,
-                     "Evaluation Reward": mean_return, "Shaped Evaluation Reward": mean_return})
-
-    def close(self) -> None:
-        self._file.close()
-
+__all__ = ["COACH_CSV", "COACH_COLUMNS", "CoachCSV", "EpisodeLog", "LossLog", "PPOEpochLog", "emit", "episode_line"]
 
 def exploration_of(model) -> float:
     return float(getattr(model, "exploration_rate", 0.0))

@@ -9,9 +9,7 @@ plays it, training nothing.
 from __future__ import annotations
 
 import contextlib
-import json
 import tempfile
-from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -21,23 +19,7 @@ from rlops.exceptions import UsageError
 from rlops.storage import unpack
 from rlops.toolkits.sb3 import checkpoints
 from rlops.toolkits.sb3.algorithms import Algorithm
-from rlops.toolkits.sb3.coach_log import emit, episode_line
-
-
-@dataclass
-class Summary:
-    episodes: int
-    mean: float
-    std: float
-    min: float
-    max: float
-    returns: list[float]
-    lengths: list[int]
-
-    def line(self, steps: int | None = None) -> str:
-        at = f", training steps={steps}" if steps is not None else ""
-        return (f"Evaluation summary> episodes={self.episodes}, mean return={self.mean:.2f}, std={self.std:.2f}, "
-                f"min={self.min:.2f}, max={self.max:.2f}{at}")
+from rlops.toolkits.coach_lines import Summary, emit, episode_line
 
 
 def _frame(env):
@@ -127,8 +109,3 @@ def located_policy(checkpoint_channel: Path | None, model_channel: Path | None) 
             "'model' channel (a model.tar.gz of an rlops SB3 job, e.g. estimator.model_data). "
             f"Got checkpoint={checkpoint_channel}, model={model_channel}."
         )
-
-
-def write_summary(summary: Summary, folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "evaluation.json").write_text(json.dumps(asdict(summary), indent=2))

@@ -143,7 +143,13 @@ class SB3Launcher:
         else:
             preset, _ = self.preset()
             signal.signal(signal.SIGTERM, self._on_sigterm)
-            train(self, preset)
+            if preset.toolkit == "fast":
+                from rlops.toolkits.fast.training import train as train_fast
+
+                emit(f"Preset {preset.name} runs on rlops's fast engine (toolkit: fast)")
+                train_fast(self, preset)
+            else:
+                train(self, preset)
 
     def _on_sigterm(self, signum, frame) -> None:
         emit("SIGTERM received: stopping training and saving the model")

@@ -107,6 +107,9 @@ class Preset:
     torch_threads: Union[int, None] = None
     aliases: dict = field(default_factory=dict)
     visualization: Visualization = field(default_factory=Visualization)
+    #: Who trains: Stable-Baselines3, or rlops's fast engine (batched environments, a lean PPO:
+    #: :mod:`rlops.toolkits.fast`), with the same preset format, log lines and portable policy.
+    toolkit: Literal["sb3", "fast"] = "sb3"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -183,10 +186,15 @@ def validate(data: dict[str, Any]) -> Preset:
     if isinstance(env, dict) and isinstance(env.get("normalize"), bool):
         env["normalize"] = {"obs": env["normalize"], "reward": env["normalize"]}
     preset = _build(Preset, data, "")
-    algorithm = get_algorithm(preset.algorithm.name)
-    preset.algorithm.name = algorithm.name
-    preset.algorithm.policy = preset.algorithm.policy or algorithm.default_policy
-    _check_hyperparameters(algorithm, preset.algorithm.hyperparameters)
+    if preset.toolkit == "fast":
+        from rlops.toolkits.fast.training import check_preset
+
+        check_preset(preset)
+    else:
+        algorithm = get_algorithm(preset.algorithm.name)
+        preset.algorithm.name = algorithm.name
+        preset.algorithm.policy = preset.algorithm.policy or algorithm.default_policy
+        _check_hyperparameters(algorithm, preset.algorithm.hyperparameters)
     for key, path in preset.aliases.items():
         if not isinstance(path, str):
             raise UsageError(f"Preset alias {key!r} must name a dotted path; got {path!r}.")

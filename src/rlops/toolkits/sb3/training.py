@@ -17,7 +17,8 @@ from rlops.toolkits.sb3.algorithms import Algorithm, build_kwargs, get_algorithm
 from rlops.toolkits.sb3.coach_log import CoachCSV, EpisodeLog, LossLog, PPOEpochLog, emit, episode_line
 from rlops.toolkits.sb3.checkpoints import CheckpointEvery
 from rlops.toolkits.sb3.environments import check_environment, make_eval_env, make_training_env, vec_env_class
-from rlops.toolkits.sb3.evaluation import located_policy, play, write_summary
+from rlops.toolkits.coach_lines import write_summary
+from rlops.toolkits.sb3.evaluation import located_policy, play
 from rlops.policies.manifest import describe_space
 from rlops.toolkits.sb3.export import export_policy
 from rlops.toolkits.sb3.presets import Preset
@@ -202,6 +203,10 @@ def save_model(model, algorithm: Algorithm, preset: Preset, folder: Path, summar
 
 def evaluate(launcher) -> None:
     channels = launcher.context.channels
+    from rlops.toolkits.fast.training import evaluate_saved
+
+    if evaluate_saved(launcher, channels.get("checkpoint"), channels.get("model")):
+        return  # a policy of the fast engine
     with located_policy(channels.get("checkpoint"), channels.get("model")) as (folder, model_zip, normalizer):
         _evaluate(launcher, folder, model_zip, normalizer)
 

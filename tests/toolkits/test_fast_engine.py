@@ -1,0 +1,134 @@
+"""rlops's fast engine (toolkit: fast): it learns, keeps the SB3 toolkit's contract, exports the same policy, resumes."""
+
+from __future__ import annotations
+
+import json
+import re
+import tarfile
+
+import numpy as np
+import pytest
+import torch
+
+from rlops.exceptions import UsageError
+from rlops.policies import PortablePolicy
+from rlops.rl import RLEstimator, RLToolkit
+from rlops.session import Session
+from rlops.storage import resolve_uri
+from rlops.toolkits.sb3.presets import load_preset
+from tests.toolkits.sb3_helpers import context, run
+
+SUMMARY = re.compile(r"^Evaluation summary> episodes=(\d+), mean return=(\S+),", re.M)
+
+
+def test_cartpole_fast_preset_is_solved_in_a_job_with_coach_lines_and_a_portable_policy(tmp_path):
+    estimator = RLEstimator(toolkit=RLToolkit.FAST, instance_type="local", output_path=str(tmp_path / "out"),
+                            hyperparameters={"preset": "cartpole-fast"})
+    estimator.fit(logs=False)
+    log = "".join(Session().service.jobs.logs(estimator.latest_training_job.name))
+    assert "Preset cartpole-fast runs on rlops's fast engine (toolkit: fast)" in log
+    assert re.search(r"^Target reached: mean return \S+ >= 475 at step \d+; training stops$", log, re.M)
+    job = estimator.latest_training_job.describe()
+    metrics = {m["MetricName"]: m["Value"] for m in job["FinalMetricDataList"]}
+    assert metrics["reward-evaluation"] >= 475  # the final deterministic evaluation of 20 episodes
+    assert {"reward-training", "reward-testing", "surrogate-loss", "entropy", "value-loss"} <= metrics.keys()
+    with tarfile.open(resolve_uri(estimator.model_data)) as archive:
+        manifest = json.load(archive.extractfile("policy.json"))
+        assert {"policy.onnx", "fast-policy.pt", "preset.yaml"} <= set(archive.getnames())
+    assert manifest["toolkit"] == "fast" and manifest["action_space"]["type"] == "Discrete"
+    assert manifest["evaluation"]["mean_return"] >= 475
+
+
+def test_the_exported_policy_acts_as_the_engine_does_on_1000_observations(tmp_path):
+    ctx = context(tmp_path, {"preset": "autoscaling-fast", "rl.schedule.training_steps": 16384,
+                             "rl.algorithm.hyperparameters.n_steps": 64, "rl.schedule.evaluation_episodes": 0,
+                             "rl.schedule.checkpoint_every": 0})
+    out = run(ctx)
+    assert "rlops fast engine: PPO on 256 copies of rlops/AutoScaling-v0 (AutoScalingVectorEnv)" in out
+    manifest = json.loads((ctx.model_dir / "policy.json").read_text())
+    assert manifest["toolkit"] == "fast" and manifest["training_steps"] == 16384
+    from rlops.envs.vector import AutoScalingVectorEnv
+    from rlops.toolkits.fast.ppo import ActorCritic, PPOSettings
+
+    env = AutoScalingVectorEnv(8)
+    policy = ActorCritic(env.single_observation_space, env.single_action_space,
+                         PPOSettings(**{k: v for k, v in load_preset("autoscaling-fast").algorithm.hyperparameters.items()}))
+    policy.load_state_dict(torch.load(ctx.model_dir / "fast-policy.pt", weights_only=True)["policy"])
+    observations, _ = env.reset(seed=3)
+    batch = [observations]
+    rng = np.random.default_rng(0)
+    for _ in range(124):
+        observations, *_ = env.step(rng.integers(0, 11, (8, 2)))
+        batch.append(observations)
+    observations = np.concatenate(batch)[:1000]
+    with torch.no_grad():
+        engine, _ = policy.act(policy.features(torch.from_numpy(observations)), deterministic=True)
+    portable, _ = PortablePolicy(ctx.model_dir).predict(observations)
+    np.testing.assert_array_equal(portable, engine.numpy())
+
+
+def test_a_resumed_job_continues_the_step_count(tmp_path):
+    hps = {"preset": "cartpole-fast", "rl.target": None, "rl.schedule.evaluation_every": 0,
+           "rl.schedule.evaluation_episodes": 2, "rl.schedule.checkpoint_every": 2048,
+           "rl.schedule.training_steps": 4096}
+    first = context(tmp_path, hps, name="first")
+    run(first)
+    assert sorted(p.name for p in first.checkpoint_dir.glob("fast-checkpoint-*.pt")) == \
+        ["fast-checkpoint-2048.pt", "fast-checkpoint-4096.pt"]
+    second = context(tmp_path, {**hps, "rl.schedule.training_steps": 8192}, name="second")
+    second.checkpoint_dir.mkdir(parents=True)
+    for path in first.checkpoint_dir.glob("fast-checkpoint-*.pt"):
+        (second.checkpoint_dir / path.name).write_bytes(path.read_bytes())
+    (second.checkpoint_dir / "fast-checkpoint-4096.pt").write_bytes(b"cut short")  # the newest did not finish
+    out = run(second)
+    assert "skipping the unreadable checkpoint fast-checkpoint-4096.pt" in out
+    assert "Resuming from checkpoint at step 2048" in out
+    first_steps = [int(s) for s in re.findall(r"^Training>.*Steps=(\d+),", out, re.M)]
+    assert first_steps[0] == 3072 and first_steps[-1] == 8192
+    assert json.loads((second.model_dir / "policy.json").read_text())["training_steps"] == 8192
+
+    # evaluation mode: from the checkpoint channel (the engine's weights) and the model channel (policy.onnx)
+    for channel, folder in (("checkpoint", second.checkpoint_dir), ("model", second.model_dir)):
+        evaluation = context(tmp_path, {"evaluate_episodes": 3}, {channel: folder}, name=f"eval-{channel}")
+        out = run(evaluation)
+        assert "Evaluating the fast engine's PPO policy from" in out
+        assert len(re.findall(r"^Testing>", out, re.M)) == 3
+        assert json.loads((evaluation.output_data_dir / "evaluation.json").read_text())["episodes"] == 3
+
+
+def test_what_the_fast_engine_cannot_train_is_refused_naming_what_it_can():
+    with pytest.raises(UsageError, match=r"trains PPO \(Discrete, MultiDiscrete or Box actions\); the preset asks for "
+                                         r"SAC\. Remove 'toolkit: fast' to train SAC with the SB3 toolkit"):
+        load_preset("cartpole-fast", {"rl.algorithm.name": "SAC"})
+    with pytest.raises(UsageError, match=r"fast engine's PPO has no hyperparameter 'batch_size'.*n_minibatches"):
+        load_preset("cartpole-fast", {"rl.algorithm.hyperparameters.batch_size": 64})
+    with pytest.raises(UsageError, match=r"'algorithm.hyperparameters.n_epochs' must be int; got 'four'"):
+        load_preset("cartpole-fast", {"rl.algorithm.hyperparameters.n_epochs": "four"})
+
+    assert load_preset("cartpole-fast", {"rl.algorithm.hyperparameters.target_kl": None}).toolkit == "fast"
+    with pytest.raises(UsageError, match=r"'algorithm.hyperparameters.target_kl' must be a number or null; got '0.1'"):
+        load_preset("cartpole-fast", {"rl.algorithm.hyperparameters.target_kl": "0.1"})
+    with pytest.raises(UsageError, match=r"RLToolkit.FAST runs presets marked 'toolkit: fast' \(.*cartpole-fast.*\); "
+                                         r"'cartpole-ppo' is a Stable-Baselines3 preset: use RLToolkit.SB3"):
+        RLEstimator(toolkit=RLToolkit.FAST, instance_type="local", hyperparameters={"preset": "cartpole-ppo"})
+
+
+def test_progress_lines_become_one_updating_progress_bar():
+    import io
+
+    from rlops.training_job import show_progress
+
+    class Jobs:
+        def logs(self, name, follow=True):
+            yield "Preset cartpole-fast runs on rlops's fast engine\nProgress> steps=1024/4096, reward per step=1\n"
+            yield "Progress> steps=2048/4096, recent return=21.5"  # a line split across two chunks
+            yield "0, reward per step=1\nProgress> steps=4096/4096, recent return=250.00, reward per step=1\n"
+
+    class Service:
+        jobs = Jobs()
+
+    out = io.StringIO()
+    show_progress(Service(), "job-1", out=out)
+    drawn = out.getvalue()
+    assert "job-1" in drawn and "4.10k/4.10k" in drawn and "recent return 250.0" in drawn and "reward/step 1" in drawn
+    assert "recent return 21.5" in drawn  # the split line was put back together
