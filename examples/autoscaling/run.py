@@ -11,7 +11,7 @@ The workflow of SageMaker's notebook, with ``sagemaker`` changed to ``rlops``:
 5. evaluate the policy from the checkpoint channel in a second job;
 6. compare it with the rules a person would write: a static fleet and target tracking.
 
-    python examples/autoscaling/run.py                       # make demo: about two minutes of training on 2 cores
+    python examples/autoscaling/run.py                       # make demo: about three minutes of training on 2 cores
     python examples/autoscaling/run.py --budget 500000 --episodes 5   # a quick look (RL does not win yet)
 """
 

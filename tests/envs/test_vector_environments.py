@@ -58,3 +58,15 @@ def test_make_vector_gives_gymnasiums_own_cart_pole_and_none_without_a_vectorise
     env = make_vector("CartPole-v1", 8)
     assert type(env).__name__ == "CartPoleVectorEnv" and env.num_envs == 8
     assert make_vector("rlops/Knapsack-v0", 8) is None
+
+
+def test_a_reset_option_sets_each_copys_episode_length_as_for_the_single_copy():
+    vector = AutoScalingVectorEnv(3)
+    vector.reset(seed=5, options={"max_time_steps": np.array([2, 4, 3])})
+    single = gym.make("rlops/AutoScaling-v0").unwrapped
+    single.reset(seed=6, options={"max_time_steps": 4})
+    ends = [vector.step(np.zeros((3, 2), np.int64))[3] for _ in range(5)]
+    assert [list(np.flatnonzero(e)) for e in ends] == [[], [], [0], [2], [1]]
+    assert [single.step(np.zeros(2, np.int64))[3] for _ in range(5)] == [False] * 4 + [True]
+    with pytest.raises(ValueError, match="max_time_steps must be at least 1; got 0"):
+        vector.reset(options={"max_time_steps": 0})

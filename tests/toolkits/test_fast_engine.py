@@ -132,3 +132,18 @@ def test_progress_lines_become_one_updating_progress_bar():
     drawn = out.getvalue()
     assert "job-1" in drawn and "4.10k/4.10k" in drawn and "recent return 250.0" in drawn and "reward/step 1" in drawn
     assert "recent return 21.5" in drawn  # the split line was put back together
+
+
+def test_staggered_first_episodes_keep_copies_out_of_step():
+    from rlops.envs.vector import AutoScalingVectorEnv, make_vector
+    from rlops.toolkits.fast.ppo import PPO, PPOSettings
+
+    env = AutoScalingVectorEnv(8, max_time_steps=99)
+    ppo = PPO(env, PPOSettings(n_envs=8, n_steps=128, n_epochs=1, stagger_episodes=True))
+    lengths: list[int] = []
+    ppo.learn(8 * 128 * 2, lambda progress: lengths.extend(n for _, n in progress.episodes))
+    first, later = lengths[:8], lengths[8:]
+    assert len(set(first)) >= 4 and all(1 < n <= 100 for n in first)  # each copy's first episode cut at random
+    assert later and set(later) == {100}  # then whole episodes (max_time_steps + 1 minutes)
+    with pytest.raises(ValueError, match="stagger_episodes needs an environment whose reset takes the option"):
+        PPO(make_vector("CartPole-v1", 2), PPOSettings(n_envs=2, stagger_episodes=True)).learn(64)

@@ -151,6 +151,14 @@ class _LegacyRandom:
         return self.state.randint(low, high)
 
 
+def _episode_steps(options: dict | None, default):
+    """``reset(options={"max_time_steps": k})`` shortens (or lengthens) this episode alone to ``k + 1`` minutes."""
+    steps = (options or {}).get("max_time_steps", default)
+    if np.any(np.asarray(steps) < 1):
+        raise ValueError(f"reset option max_time_steps must be at least 1; got {steps!r}.")
+    return steps
+
+
 class AutoScalingEnv(gym.Env):
     """
     ## Description
@@ -188,6 +196,8 @@ class AutoScalingEnv(gym.Env):
     ## Episode End
 
     Truncated after ``max_time_steps + 1`` minutes (about a week); it never terminates.
+    ``reset(options={"max_time_steps": k})`` sets the length of that episode alone (the fast engine
+    staggers its copies' first episodes with it).
 
     ## Arguments
 
@@ -229,6 +239,7 @@ class AutoScalingEnv(gym.Env):
         self.current_load = 0
         self.ema = np.zeros((4, len(ALPHAS)))
         self.t = 0
+        self.episode_steps = _episode_steps(options, c.max_time_steps)
         self.totals = {"downtime_minutes": 0, "machine_minutes": 0, "failed_transactions": 0}
         self._serve()
         return self._observation(), self._info()
@@ -274,5 +285,5 @@ class AutoScalingEnv(gym.Env):
         self.totals["downtime_minutes"] += self.is_down
         self.totals["machine_minutes"] += self.active
         self.totals["failed_transactions"] += self.failed
-        truncated = self.t > c.max_time_steps
+        truncated = self.t > self.episode_steps
         return self._observation(), float(reward), False, truncated, self._info()

@@ -24,7 +24,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from rlops.envs.autoscaling import (
-    ALPHAS, MINUTES_PER_DAY, NOISE_BLOCK, SPIKE_BLOCK, AutoScalingConfig, AutoScalingEnv, draw_spikes,
+    ALPHAS, MINUTES_PER_DAY, NOISE_BLOCK, SPIKE_BLOCK, AutoScalingConfig, AutoScalingEnv, _episode_steps, draw_spikes,
 )
 from rlops.envs.configuration import build_config
 
@@ -56,8 +56,12 @@ class _Batched(VectorEnv):
     def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
         self._seed(seed)
         self._reset_copies(np.arange(self.num_envs))
+        self._options(options or {})
         self.autoreset[:] = False
         return self._observation(), {}
+
+    def _options(self, options: dict) -> None:
+        """Reset options for this episode of every copy (a value, or one per copy)."""
 
     def step(self, actions):
         resetting = np.flatnonzero(self.autoreset)
@@ -104,7 +108,7 @@ class AutoScalingVectorEnv(_Batched):
         self.failed = np.zeros(n, np.int64)
         self.is_down = np.zeros(n, np.int64)
         self.ema = np.zeros((n, 4, len(ALPHAS)))
-        self.signals = np.zeros((n, 4))
+        self.episode_steps = np.full(n, c.max_time_steps, np.int64)
 
     def _reset_copies(self, copies: np.ndarray) -> None:
         c = self.config
@@ -117,6 +121,7 @@ class AutoScalingVectorEnv(_Batched):
             self.first_weekday[i] = rng.integers(0, 7)
             self.noise[i] = rng.standard_normal((NOISE_BLOCK, 2))
         self.spike_index[copies] = 0
+        self.episode_steps[copies] = c.max_time_steps
         self._take_spike(copies)
         self.minutes[copies] = 0
         self.active[copies] = c.initial_machines
@@ -124,6 +129,12 @@ class AutoScalingVectorEnv(_Batched):
         self.load[copies] = 0
         self.ema[copies] = 0.0
         self._serve(copies)
+
+    def _options(self, options: dict) -> None:
+        """``{"max_time_steps": k}``, one value or one per copy: the length of this episode alone, as for the
+        single-copy environment (the fast engine staggers its copies' first episodes with it)."""
+        if "max_time_steps" in options:
+            self.episode_steps[:] = np.broadcast_to(_episode_steps(options, None), self.num_envs)
 
     def _take_spike(self, copies: np.ndarray) -> None:
         until, width, share = self.spikes[copies, self.spike_index[copies]].T
@@ -160,7 +171,7 @@ class AutoScalingVectorEnv(_Batched):
         self.load = self._next_load(live)
         reward = self._serve(np.arange(self.num_envs))
         # the episode is max_time_steps + 1 minutes; it never terminates
-        truncated = self.minutes > c.max_time_steps
+        truncated = self.minutes > self.episode_steps
         return reward.astype(np.float64), np.zeros(self.num_envs, bool), truncated
 
     def _next_load(self, live: np.ndarray) -> np.ndarray:

@@ -46,6 +46,10 @@ class PPOSettings:
     net_arch: list[int] = field(default_factory=lambda: [64, 64])
     activation_fn: str = "tanh"
     log_std_init: float = 0.0
+    #: End each copy's first episode at a random length (uniform up to the full one; truncated, so bootstrapped),
+    #: so that copies started together do not stay in step: on week-long episodes every batch would otherwise
+    #: come from the same hour of the same day. Needs an environment whose reset takes ``max_time_steps``.
+    stagger_episodes: bool = False
 
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "elu": nn.ELU, "leaky_relu": nn.LeakyReLU, "silu": nn.SiLU}
@@ -210,7 +214,14 @@ class PPO:
         self._episode_length = np.zeros(env.num_envs, np.int64)
 
     def _start(self) -> None:
-        self._obs, _ = self.env.reset(seed=self.seed)
+        options = None
+        if self.settings.stagger_episodes:
+            length = getattr(getattr(self.env, "config", None), "max_time_steps", None)
+            if length is None:
+                raise ValueError("stagger_episodes needs an environment whose reset takes the option max_time_steps "
+                                 f"(rlops/AutoScaling-v0's batched version does); {type(self.env).__name__} does not.")
+            options = {"max_time_steps": np.random.default_rng(self.seed).integers(1, length + 1, self.env.num_envs)}
+        self._obs, _ = self.env.reset(seed=self.seed, options=options)
         self._resetting[:] = False
 
     def learn(self, total_steps: int, callback: Callable[[Progress], bool | None] | None = None) -> None:
