@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 import sys
 from datetime import datetime, timezone
 from typing import Any
@@ -150,8 +151,10 @@ def show_progress(service, job_name: str, out=None) -> None:
                     continue
                 steps, total = int(match[1]), int(match[2])
                 if bar is None:
-                    bar = tqdm(total=total, initial=steps, unit="step", unit_scale=True, desc=job_name,
-                               file=out or sys.stderr, dynamic_ncols=True, smoothing=0.1)
+                    size = shutil.get_terminal_size((100, 20))  # a terminal of unknown size says 0 x 0, and tqdm
+                    bar = tqdm(total=total, initial=steps, unit="step", unit_scale=True, desc=job_name,  # hides
+                               file=out or sys.stderr, ncols=size.columns or 100, nrows=size.lines or 20,  # its bar
+                               smoothing=0.1)
                 bar.update(steps - bar.n)
                 shown = [f"recent return {float(match[3]):,.1f}" if match[3] else None,
                          f"reward/step {float(match[4]):.3g}" if match[4] else None]
