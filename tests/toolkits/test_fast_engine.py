@@ -147,3 +147,25 @@ def test_staggered_first_episodes_keep_copies_out_of_step():
     assert later and set(later) == {100}  # then whole episodes (max_time_steps + 1 minutes)
     with pytest.raises(ValueError, match="stagger_episodes needs an environment whose reset takes the option"):
         PPO(make_vector("CartPole-v1", 2), PPOSettings(n_envs=2, stagger_episodes=True)).learn(64)
+
+
+def test_the_engines_adam_steps_as_torchs_does():
+    from rlops.toolkits.fast.ppo import Adam
+
+    torch.manual_seed(0)
+    ours, theirs = torch.nn.Linear(5, 3), torch.nn.Linear(5, 3)
+    theirs.load_state_dict(ours.state_dict())
+    mine, reference = Adam(ours.parameters(), lr=0.01, eps=1e-5), torch.optim.Adam(theirs.parameters(), lr=0.01, eps=1e-5)
+    for step in range(50):
+        x = torch.randn(16, 5)
+        for model, optimizer in ((ours, mine), (theirs, reference)):
+            optimizer.zero_grad()
+            model(x).square().mean().backward()
+            if step == 25:
+                optimizer.param_groups[0]["lr"] = 0.005  # the engine anneals it this way
+            optimizer.step()
+    for a, b in zip(ours.parameters(), theirs.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    restored = Adam(torch.nn.Linear(5, 3).parameters(), lr=0.0)
+    restored.load_state_dict(mine.state_dict())
+    assert restored.steps == 50 and restored.param_groups[0]["lr"] == 0.005

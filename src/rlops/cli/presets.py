@@ -33,7 +33,8 @@ def _summary(toolkit: str, name: str) -> dict:
         return {"name": name, "toolkit": toolkit, "environment": training["env"], "algorithm": training["run"],
                 "training_steps": stop.get("timesteps_total"), "target": data.get("target"),
                 "description": data.get("description", "")}
-    return {"name": name, "toolkit": toolkit, "environment": data["env"]["id"], "algorithm": data["algorithm"]["name"],
+    return {"name": name, "toolkit": data.get("toolkit", toolkit),  # "fast": the SB3 launcher hands it to the engine
+            "environment": data["env"]["id"], "algorithm": data["algorithm"]["name"],
             "training_steps": data.get("schedule", {}).get("training_steps"), "target": data.get("target"),
             "description": data.get("description", "")}
 
