@@ -152,7 +152,7 @@ def show_progress(service, job_name: str, out=None) -> None:
                 steps, total = int(match[1]), int(match[2])
                 if bar is None:
                     size = shutil.get_terminal_size((100, 20))  # a terminal of unknown size says 0 x 0, and tqdm
-                    bar = tqdm(total=total, initial=steps, unit="step", unit_scale=True, desc=job_name,  # hides
+                    bar = tqdm(total=total, initial=steps, unit="step", unit_scale=True, desc="training",  # hides
                                file=out or sys.stderr, ncols=size.columns or 100, nrows=size.lines or 20,  # its bar
                                smoothing=0.1)
                 bar.update(steps - bar.n)

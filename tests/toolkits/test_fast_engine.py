@@ -130,7 +130,7 @@ def test_progress_lines_become_one_updating_progress_bar():
     out = io.StringIO()
     show_progress(Service(), "job-1", out=out)
     drawn = out.getvalue()
-    assert "job-1" in drawn and "4.10k/4.10k" in drawn and "recent return 250.0" in drawn and "reward/step 1" in drawn
+    assert "training" in drawn and "4.10k/4.10k" in drawn and "recent return 250.0" in drawn and "reward/step 1" in drawn
     assert "recent return 21.5" in drawn  # the split line was put back together
 
 
