@@ -169,3 +169,16 @@ def test_the_engines_adam_steps_as_torchs_does():
     restored = Adam(torch.nn.Linear(5, 3).parameters(), lr=0.0)
     restored.load_state_dict(mine.state_dict())
     assert restored.steps == 50 and restored.param_groups[0]["lr"] == 0.005
+
+
+def test_an_environment_without_a_batched_version_falls_back_with_a_warning(capsys):
+    from rlops.toolkits.fast.training import make_env
+
+    preset = load_preset("cartpole-fast", {"rl.env.id": "MountainCar-v0"})
+    env = make_env(preset, 4)
+    assert type(env).__name__ == "SyncVectorEnv" and env.num_envs == 4
+    assert re.search(r"MountainCar-v0 has no vectorised version; the fast engine steps 4 copies through "
+                     r"gymnasium.vector.SyncVectorEnv.*10 to 100 times slower", capsys.readouterr().out)
+    env = make_env(load_preset("cartpole-fast", {"rl.env.id": "rlops/AutoScaling-v0", "rl.env.kwargs": {"original": True}}), 2)
+    assert type(env).__name__ == "SyncVectorEnv"
+    assert "original=True draws its random numbers one at a time" in capsys.readouterr().out
