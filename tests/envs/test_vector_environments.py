@@ -7,19 +7,19 @@ import numpy as np
 import pytest
 
 import rlops.envs  # noqa: F401
-from rlops.envs.vector import AutoScalingVectorEnv, make_vector
+from rlops.envs.vector import AutoScalingVectorEnv, KnapsackVectorEnv, make_vector
 
 
 def _compare(vector, singles, seed: int, steps: int, sample) -> int:
     """Step ``vector`` and ``singles`` (copy i seeded seed + i) with the same random actions; returns the episodes
-    that ended. Gymnasium's next-step autoreset: the step after an end resets that copy."""
+    that ended. ``sample(observations)`` gives the actions. Gymnasium's next-step autoreset: the step after an end resets that copy."""
     observations, _ = vector.reset(seed=seed)
     expected = np.stack([env.reset(seed=seed + i)[0] for i, env in enumerate(singles)])
     np.testing.assert_array_equal(observations, expected)
     pending = [False] * len(singles)
     ended = 0
     for t in range(steps):
-        actions = sample()
+        actions = sample(observations)
         observations, rewards, terminated, truncated, _ = vector.step(actions)
         for i, env in enumerate(singles):
             if pending[i]:
@@ -39,8 +39,59 @@ def test_vectorised_autoscaling_equals_four_single_copies_over_10000_random_step
     vector = AutoScalingVectorEnv(4, **config)
     singles = [gym.make("rlops/AutoScaling-v0", **config).unwrapped for _ in range(4)]
     rng = np.random.default_rng(seed)
-    ended = _compare(vector, singles, seed, 10_000, lambda: rng.integers(0, 11, (4, 2)))
+    ended = _compare(vector, singles, seed, 10_000, lambda _: rng.integers(0, 11, (4, 2)))
     assert ended == 4 * 3  # each copy ran three whole episodes and started a fourth
+
+
+@pytest.mark.parametrize("env_id", ["rlops/Knapsack-v0", "rlops/KnapsackMedium-v0", "rlops/KnapsackHard-v0"])
+@pytest.mark.parametrize("seed", [0, 7, 1000, 123456])
+def test_vectorised_knapsacks_equal_four_single_copies_over_10000_random_steps(env_id, seed):
+    vector = make_vector(env_id, 4)
+    singles = [gym.make(env_id).unwrapped for _ in range(4)]
+    rng = np.random.default_rng(seed)
+    masks = []
+
+    def sample(_):  # mostly "put", so bags fill up, items leave (hard) and puts that do not fit happen
+        mask = vector.action_masks()
+        assert np.array_equal(mask, [env.action_masks() for env in singles])  # the masks agree too
+        masks.append(mask[:, 1].mean())
+        return (rng.random(4) < 0.8).astype(np.int64)
+
+    horizon = singles[0].config.horizon
+    ended = _compare(vector, singles, seed, 10_000, sample)
+    assert ended == 4 * (10_000 // (horizon + 1))
+    assert 0.05 < np.mean(masks) < 0.95  # both full and roomy bags were met
+
+
+@pytest.mark.parametrize("env_id", ["MountainCar-v0", "rlops/PatientMountainCar-v0"])
+@pytest.mark.parametrize("seed", [0, 7, 1000, 123456])
+def test_vectorised_mountain_cars_equal_four_single_copies_over_10000_steps(env_id, seed):
+    vector = make_vector(env_id, 4)
+    singles = [gym.make(env_id) for _ in range(4)]  # with Gymnasium's TimeLimit
+    rng = np.random.default_rng(seed)
+
+    def sample(observations):  # pushing along the velocity, with some random pushes, reaches the flag
+        pump = np.where(observations[:, 1] >= 0, 2, 0)
+        return np.where(rng.random(4) < 0.3, rng.integers(0, 3, 4), pump)
+
+    assert _compare(vector, singles, seed, 10_000, sample) >= 4 * 20  # episodes reached the flag
+
+
+@pytest.mark.parametrize("env_id", ["MountainCarContinuous-v0", "rlops/PatientMountainCarContinuous-v0"])
+@pytest.mark.parametrize("seed", [0, 7, 1000, 123456])
+def test_vectorised_continuous_mountain_cars_equal_four_single_copies_over_10000_steps(env_id, seed):
+    """Gymnasium's continuous car computes in float32 from its second step, and clips forces, speed and position
+    into Python floats: the batched one reproduces each rounding (float32 and float64 actions, clipped or not)."""
+    vector = make_vector(env_id, 4)
+    singles = [gym.make(env_id) for _ in range(4)]
+    rng = np.random.default_rng(seed)
+
+    def sample(observations):
+        force = np.where(observations[:, 1] >= 0, 1.0, -1.0) * rng.uniform(0.2, 1.6, 4)  # some beyond [-1, 1]
+        force = np.where(rng.random(4) < 0.3, rng.uniform(-1.5, 1.5, 4), force)
+        return force.reshape(4, 1).astype(np.float64 if rng.random() < 0.2 else np.float32)
+
+    assert _compare(vector, singles, seed, 10_000, sample) >= 4 * 20
 
 
 def test_the_vectorised_autoscaling_refuses_what_it_cannot_reproduce():
@@ -57,7 +108,10 @@ def test_the_vectorised_autoscaling_refuses_what_it_cannot_reproduce():
 def test_make_vector_gives_gymnasiums_own_cart_pole_and_none_without_a_vectorised_version():
     env = make_vector("CartPole-v1", 8)
     assert type(env).__name__ == "CartPoleVectorEnv" and env.num_envs == 8
-    assert make_vector("rlops/Knapsack-v0", 8) is None
+    assert make_vector("Acrobot-v1", 8) is None
+    assert isinstance(make_vector("rlops/KnapsackHard-v0", 2), KnapsackVectorEnv)
+    assert make_vector("rlops/PatientMountainCar-v0", 2).max_episode_steps == 10_000
+    assert make_vector("MountainCar-v0", 2).max_episode_steps == 200
 
 
 def test_a_reset_option_sets_each_copys_episode_length_as_for_the_single_copy():

@@ -96,10 +96,18 @@ def test_a_resumed_job_continues_the_step_count(tmp_path):
         assert json.loads((evaluation.output_data_dir / "evaluation.json").read_text())["episodes"] == 3
 
 
-def test_what_the_fast_engine_cannot_train_is_refused_naming_what_it_can():
-    with pytest.raises(UsageError, match=r"trains PPO \(Discrete, MultiDiscrete or Box actions\); the preset asks for "
-                                         r"SAC\. Remove 'toolkit: fast' to train SAC with the SB3 toolkit"):
+def test_what_the_fast_engine_cannot_train_is_refused_naming_what_it_can(tmp_path):
+    with pytest.raises(UsageError, match=r"trains PPO \(Discrete, MultiDiscrete or Box actions\), DQN \(Discrete actions\); "
+                                         r"the preset asks for SAC\. Remove 'toolkit: fast' to train SAC with the SB3 toolkit"):
         load_preset("cartpole-fast", {"rl.algorithm.name": "SAC"})
+    with pytest.raises(UsageError, match=r"fast engine's DQN has no hyperparameter 'n_epochs'.*target_update_interval"):
+        load_preset("cartpole-dqn-fast", {"rl.algorithm.hyperparameters.n_epochs": 4})
+    with pytest.raises(UsageError, match=r"DQN does not normalise rewards: set env.normalize.reward to false"):
+        load_preset("cartpole-dqn-fast", {"rl.env.normalize": {"obs": True, "reward": True}})
+    ctx = context(tmp_path, {"preset": "cartpole-dqn-fast", "rl.env.id": "MountainCarContinuous-v0"})
+    with pytest.raises(UsageError, match=r"DQN cannot train MountainCarContinuous-v0: DQN needs Discrete actions; Box "
+                                         r"given\. It trains PPO .*the SB3 toolkit \(remove 'toolkit: fast'\) has"):
+        run(ctx)
     with pytest.raises(UsageError, match=r"fast engine's PPO has no hyperparameter 'batch_size'.*n_minibatches"):
         load_preset("cartpole-fast", {"rl.algorithm.hyperparameters.batch_size": 64})
     with pytest.raises(UsageError, match=r"'algorithm.hyperparameters.n_epochs' must be int; got 'four'"):
@@ -174,11 +182,75 @@ def test_the_engines_adam_steps_as_torchs_does():
 def test_an_environment_without_a_batched_version_falls_back_with_a_warning(capsys):
     from rlops.toolkits.fast.training import make_env
 
-    preset = load_preset("cartpole-fast", {"rl.env.id": "MountainCar-v0"})
+    preset = load_preset("cartpole-fast", {"rl.env.id": "Acrobot-v1"})
     env = make_env(preset, 4)
     assert type(env).__name__ == "SyncVectorEnv" and env.num_envs == 4
-    assert re.search(r"MountainCar-v0 has no vectorised version; the fast engine steps 4 copies through "
+    assert re.search(r"Acrobot-v1 has no vectorised version; the fast engine steps 4 copies through "
                      r"gymnasium.vector.SyncVectorEnv.*10 to 100 times slower", capsys.readouterr().out)
     env = make_env(load_preset("cartpole-fast", {"rl.env.id": "rlops/AutoScaling-v0", "rl.env.kwargs": {"original": True}}), 2)
     assert type(env).__name__ == "SyncVectorEnv"
     assert "original=True draws its random numbers one at a time" in capsys.readouterr().out
+
+
+def _held_out(policy, env_id: str, episodes: int = 100) -> float:
+    from rlops.policies.evaluation import evaluate
+
+    return evaluate({"policy": policy}, env_id, episodes=episodes, seed=1000)[0].summary()["mean"]
+
+
+#: The SB3 presets' scores on the 100 held-out episodes (seeds 1000-1099), measured with their full budgets
+#: (knapsack-ppo: MaskablePPO, 300k steps; knapsack-medium-ppo: 500k steps); see the fast presets' comments.
+SB3_SCORES = {"knapsack-fast": ("rlops/Knapsack-v0", 661.0), "knapsack-medium-fast": ("rlops/KnapsackMedium-v0", 472.9)}
+
+
+@pytest.mark.parametrize("preset", sorted(SB3_SCORES))
+def test_fast_knapsack_presets_reach_the_sb3_presets_score_with_action_masks(tmp_path, preset):
+    env_id, sb3_score = SB3_SCORES[preset]
+    ctx = context(tmp_path, {"preset": preset})
+    out = run(ctx)
+    assert f"rlops fast engine: PPO with action masks on 256 copies of {env_id} (KnapsackVectorEnv)" in out
+    policy = PortablePolicy(ctx.model_dir)
+    assert policy.manifest["action_mask"] is True and policy.manifest["inputs"] == ["observation", "action_mask"]
+    assert _held_out(policy, env_id) >= sb3_score
+
+    # the portable policy acts as the engine does, masks included, on 1,000 observations
+    from rlops.envs.vector import make_vector
+    from rlops.toolkits.fast.training import make_agent
+
+    preset_ = load_preset(preset)
+    env = make_vector(env_id, 50)
+    agent = make_agent(preset_, env)
+    agent.policy.load_state_dict(torch.load(ctx.model_dir / "fast-policy.pt", weights_only=True)["policy"])
+    observations, masks = [], []
+    obs, _ = env.reset(seed=5)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        observations.append(obs)
+        masks.append(env.action_masks())
+        obs, *_ = env.step(rng.integers(0, 2, 50))
+    observations, masks = np.concatenate(observations), np.concatenate(masks)
+    assert 0.1 < masks[:, 1].mean() < 0.9
+    with torch.no_grad():
+        engine, _ = agent.policy.act(agent.policy.features(torch.from_numpy(observations)), torch.from_numpy(masks),
+                                     deterministic=True)
+    portable, _ = policy.predict(observations, action_masks=masks.astype(np.float32))
+    np.testing.assert_array_equal(portable, engine.numpy())
+    assert not portable[~masks[:, 1]].any()  # never "put" an item that does not fit
+
+
+def test_fast_mountain_car_preset_gets_near_solved(tmp_path):
+    ctx = context(tmp_path, {"preset": "mountaincar-fast"})
+    out = run(ctx)
+    assert "rlops fast engine: PPO on 64 copies of MountainCar-v0 (MountainCarVectorEnv)" in out
+    assert _held_out(PortablePolicy(ctx.model_dir), "MountainCar-v0", 20) >= -120  # random: -200; solved: -110
+
+
+def test_fast_dqn_solves_cartpole_and_exports_q_values(tmp_path):
+    ctx = context(tmp_path, {"preset": "cartpole-dqn-fast"})
+    out = run(ctx)
+    assert "rlops fast engine: DQN on 8 copies of CartPole-v1 (CartPoleVectorEnv)" in out
+    assert re.search(r"^Target reached: mean return \S+ >= 475 at step \d+; training stops$", out, re.M)
+    assert re.search(r"^Policy training> Loss=\S+, epsilon=0.04, training iteration=\d+", out, re.M)
+    policy = PortablePolicy(ctx.model_dir)
+    assert policy.manifest["algorithm"] == "DQN" and policy.manifest["outputs"] == ["action", "q_values"]
+    assert _held_out(policy, "CartPole-v1", 20) >= 400

@@ -6,14 +6,16 @@ first observation with reward 0), seeded per copy as Gymnasium does (``reset(see
 ``i`` with ``s + i``). Copy ``i`` is the single-copy environment seeded the same way: the same
 actions give the same observations, rewards and ends (``tests/envs/test_vector_environments.py``).
 Random numbers are drawn per copy, in the blocks the single-copy environment draws them, so no
-per-step loop over copies is needed; resets (rare for these long episodes) loop over the copies
-that reset.
+per-step loop over copies is needed; resets loop over the copies that reset (their draws come from
+each copy's own generator), which for auto scaling is rare and for knapsack once an episode.
 
 :func:`make_vector` returns the batched version of an environment id, or ``None`` when it has none.
 """
 
 from __future__ import annotations
 
+import math
+from itertools import repeat
 from typing import Any
 
 import gymnasium as gym
@@ -27,6 +29,7 @@ from rlops.envs.autoscaling import (
     ALPHAS, MINUTES_PER_DAY, NOISE_BLOCK, SPIKE_BLOCK, AutoScalingConfig, AutoScalingEnv, _episode_steps, draw_spikes,
 )
 from rlops.envs.configuration import build_config
+from rlops.envs.knapsack import PENALTY, KnapsackConfig, KnapsackEnv
 
 
 class _Batched(VectorEnv):
@@ -206,8 +209,198 @@ class AutoScalingVectorEnv(_Batched):
         return np.clip(obs, 0.0, 1.0).astype(np.float32)
 
 
+class KnapsackVectorEnv(_Batched):
+    """``num_envs`` copies of :class:`~rlops.envs.knapsack.KnapsackEnv`. Every episode has ``horizon`` steps, so
+    the copies end, and reset, together. ``action_masks()`` gives each copy's allowed actions, as the single copy's
+    does (for the fast engine's masked PPO)."""
+
+    def __init__(self, num_envs: int, **config: Any):
+        config = {k: tuple(v) if isinstance(v, list) else v for k, v in config.items()}  # YAML gives lists
+        self.config = c = build_config(KnapsackConfig, "Knapsack", config)
+        super().__init__(num_envs, KnapsackEnv(**config))
+        n, d = num_envs, 2 if c.volume else 1
+        self.capacity = np.zeros((n, d), np.int64)
+        self.sizes = np.zeros((n, c.horizon, d), np.int64)
+        self.values = np.zeros((n, c.horizon), np.int64)
+        self.put = np.zeros((n, c.horizon), bool)  # which items went into the bag
+        self.bag_size = np.zeros((n, d), np.int64)
+        self.bag_value = np.zeros(n, np.int64)
+        self.t = np.zeros(n, np.int64)
+
+    def _reset_copies(self, copies: np.ndarray) -> None:
+        c = self.config
+        for i in copies:  # the single-copy environment's draws at reset, in its order
+            rng = self.rngs[i]
+            self.capacity[i] = rng.integers(*c.capacity_range)
+            if c.volume:
+                self.capacity[i, 1] = rng.integers(*c.capacity_range)
+            for k in range(self.sizes.shape[2]):
+                self.sizes[i, :, k] = rng.integers(*c.weight_range, size=c.horizon)
+            self.values[i] = rng.integers(*c.value_range, size=c.horizon)
+        self.put[copies] = False
+        self.bag_size[copies] = 0
+        self.bag_value[copies] = 0
+        self.t[copies] = 0
+
+    def _item(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each copy's current item (size, value); zeros once its episode is over."""
+        c, rows = self.config, np.arange(self.num_envs)
+        t = np.minimum(self.t, c.horizon - 1)
+        over = self.t >= c.horizon
+        return np.where(over[:, None], 0, self.sizes[rows, t]), np.where(over, 0, self.values[rows, t])
+
+    def _fits(self) -> np.ndarray:
+        size, _ = self._item()
+        return np.all(self.bag_size + size <= self.capacity, axis=1)
+
+    def action_masks(self) -> np.ndarray:
+        """``(num_envs, 2)``: throwing is always allowed; putting only an item that fits, before the end."""
+        return np.stack([np.ones(self.num_envs, bool), (self.t < self.config.horizon) & self._fits()], axis=1)
+
+    def _step(self, actions, live):
+        c, rows = self.config, np.arange(self.num_envs)
+        if (self.t >= c.horizon)[live].any():
+            raise RuntimeError("Knapsack episode is over: call reset().")
+        size, value = self._item()
+        put = (actions.reshape(self.num_envs) == 1) & self._fits() & live
+        t = np.minimum(self.t, c.horizon - 1)
+        self.put[rows, t] |= put
+        self.bag_size += np.where(put[:, None], size, 0)
+        self.bag_value += np.where(put, value, 0)
+        rewards = np.where(put, value, PENALTY).astype(np.float64)
+        self.t += live
+        if c.stay:  # the item put in ``stay`` steps ago leaves the bag
+            gone = self.t - c.stay
+            leaving = (gone >= 0) & live & self.put[rows, np.clip(gone, 0, c.horizon - 1)]
+            g = np.clip(gone, 0, c.horizon - 1)
+            self.bag_size -= np.where(leaving[:, None], self.sizes[rows, g], 0)
+            self.bag_value -= np.where(leaving, self.values[rows, g], 0)
+        terminated = self.t >= c.horizon
+        return rewards, terminated, np.zeros(self.num_envs, bool)
+
+    def _observation(self) -> np.ndarray:
+        c = self.config
+        size, value = self._item()
+        remaining = c.horizon - self.t
+        columns = [self.capacity, self.bag_size, self.bag_value[:, None], size, value[:, None], remaining[:, None]]
+        return np.concatenate(columns, axis=1).astype(np.float32)
+
+
+class MountainCarVectorEnv(_Batched):
+    """``num_envs`` copies of Gymnasium's mountain car, discrete (``MountainCar-v0``) or continuous
+    (``MountainCarContinuous-v0``), with the time limit of the environment id it stands for (200 and 999 steps,
+    10,000 for rlops's patient versions) applied as Gymnasium's ``TimeLimit`` does. The continuous car keeps its
+    state in float32 from its second step on, as Gymnasium's does; its arithmetic is rounded the same way."""
+
+    def __init__(self, num_envs: int, continuous: bool = False, max_episode_steps: int = 200, goal_velocity: float = 0.0):
+        from gymnasium.envs.classic_control.continuous_mountain_car import Continuous_MountainCarEnv
+        from gymnasium.envs.classic_control.mountain_car import MountainCarEnv
+
+        single = Continuous_MountainCarEnv(goal_velocity=goal_velocity) if continuous else MountainCarEnv(goal_velocity=goal_velocity)
+        super().__init__(num_envs, single)
+        self.physics, self.continuous, self.max_episode_steps = single, continuous, int(max_episode_steps)
+        self.position = np.zeros(num_envs)
+        self.velocity = np.zeros(num_envs)
+        self.elapsed = np.zeros(num_envs, np.int64)
+        self.float32 = np.zeros(num_envs, bool)  # the continuous car's state is float32 after its first step
+
+    def _reset_copies(self, copies: np.ndarray) -> None:
+        for i in copies:
+            self.position[i] = self.rngs[i].uniform(low=-0.6, high=-0.4)
+        self.velocity[copies] = 0.0
+        self.elapsed[copies] = 0
+        self.float32[copies] = False
+
+    def _step(self, actions, live):
+        car = self.physics
+        if self.continuous:
+            actions = np.asarray(actions).reshape(self.num_envs)
+            position, velocity, terminated = self._continuous_physics(actions)
+            self.float32[:] = True
+        else:
+            actions = actions.reshape(self.num_envs)
+            bad = ~np.isin(actions, (0, 1, 2)) & live
+            if bad.any():
+                raise ValueError(f"MountainCar actions {actions[bad][:3].tolist()} are out of "
+                                 "range: accepted 0 (push left), 1 (no push) and 2 (push right).")
+            velocity = self.velocity + (actions - 1) * car.force + np.cos(3 * self.position) * (-car.gravity)
+            velocity = np.clip(velocity, -car.max_speed, car.max_speed)
+            position = np.clip(self.position + velocity, car.min_position, car.max_position)
+            velocity = np.where((position == car.min_position) & (velocity < 0), 0.0, velocity)
+            terminated = (position >= car.goal_position) & (velocity >= car.goal_velocity)
+        if self.continuous:
+            if actions.dtype == np.float32:  # math.pow of a float32 value is exact, as its square is
+                square = actions.astype(np.float64) ** 2
+            else:  # the last bit of libm's pow, which Gymnasium's reward uses, is not always the square's
+                square = np.fromiter(map(math.pow, actions.astype(np.float64).tolist(), repeat(2.0)), np.float64, len(actions))
+            rewards = np.where(terminated, 100.0, 0.0) - square * 0.1
+            position, velocity = _f32(position), _f32(velocity)  # the state is kept as float32
+        else:
+            rewards = np.full(self.num_envs, -1.0)
+        self.position, self.velocity = position, velocity
+        self.elapsed += 1
+        return rewards, terminated, self.elapsed >= self.max_episode_steps
+
+    def _continuous_physics(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Gymnasium's continuous step in its own precision, per copy. Its state is float64 at the first step and
+        float32 after; a float32 action gives float32 arithmetic; a clipped force, speed or position becomes a
+        Python float (NumPy 2 casts it to the other operand's precision). Everything here is float64 holding those
+        values: float32 arithmetic is float64 arithmetic rounded to float32 (exact for +, -, *)."""
+        car, state32 = self.physics, self.float32
+        force = actions.astype(np.float64)
+        clipped = (force < car.min_action) | (force > car.max_action)
+        force = np.clip(force, car.min_action, car.max_action)
+        slope = 0.0025 * np.cos(np.where(state32, _f32(3 * self.position), 3 * self.position))
+        change = force * car.power - slope
+        if actions.dtype == np.float32:
+            change = np.where(clipped, change, _f32(_f32(force * _f32(car.power)) - _f32(slope)))
+        double = ~clipped & (actions.dtype == np.float64)  # a NumPy float64 force makes the sum float64
+        v32 = state32 & ~double  # where the velocity is float32 after the sum
+        velocity = np.where(v32, _f32(self.velocity + _f32(change)), self.velocity + change)
+        limit = np.where(v32, _f32(car.max_speed), car.max_speed)
+        capped = (velocity > limit) | (velocity < -limit)
+        velocity = np.where(capped, np.sign(velocity) * car.max_speed, velocity)
+        x32 = state32 & (v32 | capped)  # where the position is float32 after the sum
+        v32 &= ~capped
+        position = np.where(x32, _f32(self.position + _f32(velocity)), self.position + velocity)
+        high = np.where(x32, _f32(car.max_position), car.max_position)
+        low = np.where(x32, _f32(car.min_position), car.min_position)
+        capped = (position > high) | (position < low)
+        position = np.where(position > high, car.max_position, np.where(position < low, car.min_position, position))
+        x32 &= ~capped
+        velocity = np.where((position == car.min_position) & (velocity < 0), 0.0, velocity)
+        v32 &= velocity != 0.0
+        terminated = ((position >= np.where(x32, _f32(car.goal_position), car.goal_position))
+                      & (velocity >= np.where(v32, _f32(car.goal_velocity), car.goal_velocity)))
+        return position, velocity, terminated
+
+    def _observation(self) -> np.ndarray:
+        return np.stack([self.position, self.velocity], axis=1).astype(np.float32)
+
+
+def _f32(x):
+    """The float32 rounding of float64 values, kept as float64."""
+    return np.asarray(x, np.float64).astype(np.float32).astype(np.float64)
+
+
+def _mountain_car(env_id: str, continuous: bool):
+    """A maker of the batched mountain car ``env_id`` stands for, with its registered time limit."""
+    def make(num_envs: int, **kwargs: Any) -> MountainCarVectorEnv:
+        return MountainCarVectorEnv(num_envs, continuous, gym.spec(env_id).max_episode_steps, **kwargs)
+    return make
+
+
 #: Environment ids with a batched version, and its class.
-VECTORISED = {"rlops/AutoScaling-v0": AutoScalingVectorEnv}
+VECTORISED = {
+    "rlops/AutoScaling-v0": AutoScalingVectorEnv,
+    "rlops/Knapsack-v0": KnapsackVectorEnv,
+    "rlops/KnapsackMedium-v0": KnapsackVectorEnv,
+    "rlops/KnapsackHard-v0": KnapsackVectorEnv,
+    "MountainCar-v0": _mountain_car("MountainCar-v0", continuous=False),
+    "rlops/PatientMountainCar-v0": _mountain_car("rlops/PatientMountainCar-v0", continuous=False),
+    "MountainCarContinuous-v0": _mountain_car("MountainCarContinuous-v0", continuous=True),
+    "rlops/PatientMountainCarContinuous-v0": _mountain_car("rlops/PatientMountainCarContinuous-v0", continuous=True),
+}
 
 
 def make_vector(env_id: str, num_envs: int, **kwargs: Any) -> VectorEnv | None:
@@ -220,4 +413,4 @@ def make_vector(env_id: str, num_envs: int, **kwargs: Any) -> VectorEnv | None:
     return None
 
 
-__all__ = ["AutoScalingVectorEnv", "VECTORISED", "make_vector", "spaces"]
+__all__ = ["AutoScalingVectorEnv", "KnapsackVectorEnv", "MountainCarVectorEnv", "VECTORISED", "make_vector", "spaces"]

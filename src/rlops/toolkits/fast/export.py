@@ -2,8 +2,9 @@
 
 The graph takes raw observations (``observation``; also ``action_mask`` when the policy was trained
 with one), normalises them with the statistics of training, and returns the deterministic
-``action`` with ``probabilities`` (discrete: every choice's, concatenated) or ``mean``/``std``
-(Gaussian, the action clipped to the box), and ``value``.
+``action`` with, for PPO, ``probabilities`` (discrete: every choice's, concatenated) or
+``mean``/``std`` (Gaussian, the action clipped to the box), and ``value``; for DQN, ``q_values``
+(as the SB3 toolkit's DQN policies).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from torch import nn
 
 import rlops
 from rlops.policies.manifest import describe_space, write_manifest
+from rlops.toolkits.fast.dqn import DQN, QNetwork
 from rlops.toolkits.fast.ppo import PPO, ActorCritic
 
 OPSET = 17
@@ -45,14 +47,30 @@ class _Deterministic(nn.Module):
         return (actions[:, 0] if self.policy.kind == "discrete" else actions), probabilities, value
 
 
-def export_policy(ppo: PPO, folder: Path, extra: dict[str, Any] | None = None, masked: bool = False) -> dict[str, Any]:
+class _Greedy(nn.Module):
+    def __init__(self, policy: QNetwork, masked: bool):
+        super().__init__()
+        self.policy, self.masked = policy, masked
+
+    def forward(self, observation, action_mask=None):
+        q_values = self.policy.q(self.policy.features(observation))
+        if self.masked:
+            q_values = torch.where(action_mask > 0.5, q_values, torch.finfo(q_values.dtype).min)
+        return q_values.argmax(1), q_values
+
+
+def export_policy(ppo: PPO | DQN, folder: Path, extra: dict[str, Any] | None = None, masked: bool = False) -> dict[str, Any]:
     """Write ``policy.onnx`` and ``policy.json`` into ``folder``; returns the manifest."""
     policy = ppo.policy.to("cpu").eval()
     obs_space, action_space = ppo.env.single_observation_space, ppo.env.single_action_space
     box = policy.kind == "box"
-    module = _Deterministic(policy, action_space.low if box else None, action_space.high if box else None, masked)
+    if isinstance(policy, QNetwork):
+        module, outputs = _Greedy(policy, masked), ["action", "q_values"]
+    else:
+        module = _Deterministic(policy, action_space.low if box else None, action_space.high if box else None, masked)
+        outputs = ["action", "mean", "std", "value"] if box else ["action", "probabilities", "value"]
     example = [torch.zeros((1, *obs_space.shape), dtype=torch.float32)]
-    inputs, outputs = ["observation"], (["action", "mean", "std", "value"] if box else ["action", "probabilities", "value"])
+    inputs = ["observation"]
     if masked:
         example.append(torch.ones((1, sum(policy.nvec))))
         inputs.append("action_mask")
@@ -64,7 +82,7 @@ def export_policy(ppo: PPO, folder: Path, extra: dict[str, Any] | None = None, m
     policy.to(ppo.device)
     manifest = {
         "onnx": "policy.onnx",
-        "algorithm": "PPO",
+        "algorithm": type(ppo).__name__,
         "toolkit": "fast",
         "toolkit_version": rlops.__version__,
         "rlops_version": rlops.__version__,

@@ -107,7 +107,7 @@ class ActorCritic(nn.Module):
         elif isinstance(action_space, spaces.Box):
             self.kind, self.nvec = "box", []
         else:
-            raise TypeError(type(action_space).__name__)
+            raise TypeError(f"PPO needs Discrete, MultiDiscrete or Box actions; {type(action_space).__name__} given.")
         outputs = sum(self.nvec) if self.nvec else int(np.prod(action_space.shape))
         self.actor = _mlp(size, settings.net_arch, outputs, activation, 0.01)
         self.critic = _mlp(size, settings.net_arch, 1, activation, 1.0)
@@ -253,6 +253,11 @@ class PPO:
         self._resetting = np.zeros(env.num_envs, bool)
         self._episode_return = np.zeros(env.num_envs)
         self._episode_length = np.zeros(env.num_envs, np.int64)
+
+    @property
+    def steps_per_report(self) -> int:
+        """Environment steps between two callbacks: one rollout."""
+        return self.env.num_envs * self.settings.n_steps
 
     def _start(self) -> None:
         options = None

@@ -1,4 +1,5 @@
-"""A job on rlops's fast engine: batched environments and :class:`~rlops.toolkits.fast.ppo.PPO`.
+"""A job on rlops's fast engine: batched environments and :class:`~rlops.toolkits.fast.ppo.PPO` or
+:class:`~rlops.toolkits.fast.dqn.DQN`.
 
 It keeps the SB3 toolkit's contract: the same presets (``toolkit: fast``) and ``rl.`` overrides,
 Coach's log lines (one ``Training>`` line per update for the episodes that ended in it, one
@@ -21,33 +22,44 @@ import torch
 
 from rlops.exceptions import UsageError
 from rlops.toolkits.coach_lines import emit, episode_line, write_summary
+from rlops.toolkits.fast.dqn import DQN, DQNSettings
 from rlops.toolkits.fast.ppo import PPO, PPOSettings, Progress
 
-#: What the fast engine trains, and what it asks of the action space.
-ALGORITHMS = {"PPO": "Discrete, MultiDiscrete or Box actions"}
+#: What the fast engine trains: its class, its settings, and what it asks of the action space.
+ALGORITHMS = {"PPO": (PPO, PPOSettings, "Discrete, MultiDiscrete or Box actions"),
+              "DQN": (DQN, DQNSettings, "Discrete actions")}
 CHECKPOINT = "fast-checkpoint-{steps}.pt"
 PRESET_FILE = "preset.yaml"
+Agent = PPO | DQN
 
 
-def settings_fields() -> dict[str, Any]:
-    """PPO's hyperparameters a preset may set, with their defaults (``n_envs`` and normalisation come from ``env``)."""
+def settings_fields(algorithm: str = "PPO") -> dict[str, Any]:
+    """The hyperparameters of ``algorithm`` a preset may set, with their defaults (``n_envs`` and normalisation come
+    from ``env``)."""
     skip = {"n_envs", "normalize_obs", "normalize_reward", "clip_obs", "clip_reward"}
     return {f.name: (f.default if f.default is not dataclasses.MISSING else f.default_factory())
-            for f in dataclasses.fields(PPOSettings) if f.name not in skip}
+            for f in dataclasses.fields(ALGORITHMS[algorithm][1]) if f.name not in skip}
+
+
+def supported() -> str:
+    return ", ".join(f"{name} ({spaces})" for name, (_, _, spaces) in ALGORITHMS.items())
 
 
 def check_preset(preset) -> None:
     """Refuse, before training, what the fast engine does not do, naming what it does and which toolkit has the rest."""
     name = preset.algorithm.name
     if name not in ALGORITHMS:
-        raise UsageError(f"The fast engine (toolkit: fast) trains {', '.join(f'{k} ({v})' for k, v in ALGORITHMS.items())}; "
-                         f"the preset asks for {name}. Remove 'toolkit: fast' to train {name} with the SB3 toolkit.")
-    known = settings_fields()
+        raise UsageError(f"The fast engine (toolkit: fast) trains {supported()}; the preset asks for {name}. "
+                         f"Remove 'toolkit: fast' to train {name} with the SB3 toolkit.")
+    if name == "DQN" and preset.env.normalize.reward:
+        raise UsageError("The fast engine's DQN does not normalise rewards: set env.normalize.reward to false "
+                         "(env.normalize.obs is supported).")
+    known = settings_fields(name)
     for key, value in preset.algorithm.hyperparameters.items():
         if key not in known:
             from rlops.exceptions import did_you_mean
 
-            raise UsageError(f"Unknown preset field 'algorithm.hyperparameters.{key}': the fast engine's PPO has no "
+            raise UsageError(f"Unknown preset field 'algorithm.hyperparameters.{key}': the fast engine's {name} has no "
                              f"hyperparameter {key!r}. Accepted: {', '.join(sorted(known))}.{did_you_mean(key, known)}")
         default = known[key]
         if default is None:  # optional numbers (clip_range_vf, target_kl)
@@ -60,11 +72,23 @@ def check_preset(preset) -> None:
             raise UsageError(f"Preset field 'algorithm.hyperparameters.{key}' must be {expected}; got {value!r}.")
 
 
-def make_settings(preset) -> PPOSettings:
+def make_settings(preset) -> PPOSettings | DQNSettings:
     normalize = preset.env.normalize
-    return PPOSettings(**{**preset.algorithm.hyperparameters, "n_envs": preset.env.n_envs,
-                          "normalize_obs": normalize.obs, "normalize_reward": normalize.reward,
-                          "clip_obs": normalize.clip_obs, "clip_reward": normalize.clip_reward})
+    values = {**preset.algorithm.hyperparameters, "n_envs": preset.env.n_envs, "normalize_obs": normalize.obs,
+              "clip_obs": normalize.clip_obs}
+    if preset.algorithm.name == "DQN":
+        return DQNSettings(**values)
+    return PPOSettings(**values, normalize_reward=normalize.reward, clip_reward=normalize.clip_reward)
+
+
+def make_agent(preset, env, device: str = "cpu") -> Agent:
+    """The preset's algorithm on ``env`` (with the environment's action masks when it has them)."""
+    cls = ALGORITHMS[preset.algorithm.name][0]
+    try:
+        return cls(env, make_settings(preset), seed=preset.seed or 0, device=device, action_mask=action_masks(env))
+    except TypeError as exc:  # an action space the algorithm does not take
+        raise UsageError(f"The fast engine's {preset.algorithm.name} cannot train {preset.env.id}: {exc} It trains "
+                         f"{supported()}; the SB3 toolkit (remove 'toolkit: fast') has the other algorithms.") from None
 
 
 def make_env(preset, n_envs: int):
@@ -91,6 +115,12 @@ def make_env(preset, n_envs: int):
     return env
 
 
+def action_masks(env) -> Callable[[], np.ndarray] | None:
+    """The batched environment's ``action_masks`` (``(copies, choices)`` booleans), when it has one: the engine's PPO
+    then never picks a forbidden action, and the exported policy takes the mask as a second input."""
+    return getattr(env, "action_masks", None)
+
+
 def _device(num_gpus: int) -> str:
     return "cuda" if num_gpus and torch.cuda.is_available() else "cpu"
 
@@ -107,7 +137,7 @@ def latest_checkpoint(folder: Path | None) -> Path | None:
     return None
 
 
-def save_checkpoint(ppo: PPO, folder: Path, episodes: int, keep: int) -> Path:
+def save_checkpoint(ppo: Agent, folder: Path, episodes: int, keep: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / CHECKPOINT.format(steps=ppo.steps)
     partial = path.with_name("." + path.name + ".partial")
@@ -140,7 +170,7 @@ def play(act: Callable[[np.ndarray, np.ndarray | None], np.ndarray], env, episod
                    values.tolist(), lengths[:episodes].tolist())
 
 
-def torch_actor(ppo: PPO) -> Callable:
+def torch_actor(ppo: Agent) -> Callable:
     def act(obs, mask):
         with torch.no_grad():
             x = ppo.policy.features(torch.as_tensor(np.asarray(obs, np.float32), device=ppo.device))
@@ -156,7 +186,7 @@ def torch_actor(ppo: PPO) -> Callable:
 class _Logger:
     """Coach lines, the Coach CSV and TensorBoard, for each update's :class:`Progress`."""
 
-    def __init__(self, context, first_episode: int, settings: PPOSettings, total_steps: int):
+    def __init__(self, context, first_episode: int, steps_per_report: int, total_steps: int):
         from torch.utils.tensorboard import SummaryWriter
 
         from rlops.toolkits.coach_lines import CoachCSV
@@ -164,13 +194,13 @@ class _Logger:
         self.csv = CoachCSV(context.intermediate_dir)
         self.board = SummaryWriter(str(context.intermediate_dir / "tensorboard"))
         self.episodes = first_episode
-        self.settings, self.total_steps = settings, total_steps
+        self.steps_per_report, self.total_steps = steps_per_report, total_steps
         self.recent: list[float] = []
         self.start, self.start_steps = time.monotonic(), None
 
     def update(self, progress: Progress, lr: float) -> None:
         if self.start_steps is None:
-            self.start_steps = progress.steps - self.settings.n_envs * self.settings.n_steps
+            self.start_steps = progress.steps - self.steps_per_report
         if progress.episodes:
             rewards = [r for r, _ in progress.episodes]
             mean_length = int(np.mean([n for _, n in progress.episodes]))
@@ -183,11 +213,15 @@ class _Logger:
             self.board.add_scalar("rollout/ep_rew_mean", float(np.mean(self.recent)), progress.steps)
             self.board.add_scalar("rollout/ep_len_mean", mean_length, progress.steps)
         losses = progress.losses
-        if losses:
+        if "policy_loss" in losses:
             emit(f"Policy training> Surrogate loss={losses['policy_loss']:.4g}, KL divergence={losses['approx_kl']:.5g}, "
                  f"Entropy={losses['entropy']:.4g}, Value loss={losses['value_loss']:.4g}, "
                  f"training iteration={progress.updates}, learning_rate={lr:.4g}")
-            for key, value in losses.items():
+        elif "loss" in losses:
+            emit(f"Policy training> Loss={losses['loss']:.4g}, epsilon={losses['epsilon']:.3g}, "
+                 f"training iteration={progress.updates}, learning_rate={lr:.4g}")
+        for key, value in losses.items():
+            if np.isfinite(value):
                 self.board.add_scalar(f"train/{key}", value, progress.steps)
         rate = (progress.steps - self.start_steps) / max(time.monotonic() - self.start, 1e-9)
         self.board.add_scalar("time/fps", rate, progress.steps)
@@ -207,8 +241,9 @@ def train(launcher, preset) -> None:
     device = _device(context.num_gpus)
     env = make_env(preset, settings.n_envs)
     schedule = preset.schedule
-    ppo = PPO(env, settings, seed=preset.seed or 0, device=device)
-    emit(f"rlops fast engine: PPO on {settings.n_envs} copies of {preset.env.id} ({type(env).__name__}), "
+    ppo = make_agent(preset, env, device)
+    masked = " with action masks" if ppo.action_mask else ""
+    emit(f"rlops fast engine: {preset.algorithm.name}{masked} on {settings.n_envs} copies of {preset.env.id} ({type(env).__name__}), "
          f"{torch.get_num_threads()} threads, device {device}")
     context.checkpoint_dir.mkdir(parents=True, exist_ok=True)
     (context.checkpoint_dir / PRESET_FILE).write_text(preset.dump())
@@ -219,7 +254,7 @@ def train(launcher, preset) -> None:
         ppo.load_state(state)
         first_episode = int(state.get("episodes", 0))
         emit(f"Resuming from checkpoint at step {ppo.steps} (episode {first_episode}) in {resume.parent}")
-    log = _Logger(context, first_episode, settings, schedule.training_steps)
+    log = _Logger(context, first_episode, ppo.steps_per_report, schedule.training_steps)
     eval_env = make_env(preset, max(1, schedule.evaluation_episodes)) if schedule.evaluation_episodes else None
     eval_seed = (preset.seed or 0) + 100_000
     next_eval = _next(ppo.steps, schedule.evaluation_every)
@@ -232,7 +267,7 @@ def train(launcher, preset) -> None:
         log.update(progress, ppo.optimizer.param_groups[0]["lr"])
         if next_eval is not None and progress.steps >= next_eval and eval_env is not None:
             summary = play(torch_actor(ppo), eval_env, schedule.evaluation_episodes, eval_seed, played, progress.steps,
-                           progress.updates)
+                           progress.updates, action_masks(eval_env))
             played += summary.episodes
             emit(summary.line(progress.steps))
             log.csv.evaluation(log.episodes, progress.updates, progress.steps, summary.mean)
@@ -254,16 +289,17 @@ def train(launcher, preset) -> None:
     save_checkpoint(ppo, context.checkpoint_dir, log.episodes, schedule.keep_checkpoints)
     summary = None
     if not launcher.stop_requested and eval_env is not None:
-        summary = play(torch_actor(ppo), eval_env, schedule.evaluation_episodes, eval_seed, played, ppo.steps)
+        summary = play(torch_actor(ppo), eval_env, schedule.evaluation_episodes, eval_seed, played, ppo.steps,
+                       action_mask=action_masks(eval_env))
         emit(summary.line(ppo.steps))
         if best is not None and best[0] > summary.mean:
             emit(f"Keeping the best evaluated policy (step {best[1]}, mean return {best[0]:.2f}) over the final one "
                  f"(mean return {summary.mean:.2f}); evaluating it again")
             ppo.policy.load_state_dict(best[2])
             summary = play(torch_actor(ppo), eval_env, schedule.evaluation_episodes, eval_seed,
-                           played + summary.episodes, ppo.steps)
+                           played + summary.episodes, ppo.steps, action_mask=action_masks(eval_env))
             emit(summary.line(ppo.steps))
-        log.csv.evaluation(log.episodes, ppo.steps // (settings.n_envs * settings.n_steps), ppo.steps, summary.mean)
+        log.csv.evaluation(log.episodes, ppo.steps // ppo.steps_per_report, ppo.steps, summary.mean)
         write_summary(summary, context.output_data_dir)
     save_model(ppo, preset, context.model_dir, summary)
     log.close()
@@ -274,7 +310,7 @@ def _next(steps: int, every: int) -> int | None:
     return (steps // every + 1) * every if every else None
 
 
-def save_model(ppo: PPO, preset, folder: Path, summary=None) -> None:
+def save_model(ppo: Agent, preset, folder: Path, summary=None) -> None:
     """``model/``: the engine's weights, the preset and the portable policy."""
     from rlops.toolkits.fast.export import export_policy
 
@@ -284,7 +320,7 @@ def save_model(ppo: PPO, preset, folder: Path, summary=None) -> None:
     extra = {"env_id": preset.env.id, "env_kwargs": preset.env.kwargs, "preset": preset.name, "training_steps": ppo.steps}
     if summary is not None:
         extra["evaluation"] = {"episodes": summary.episodes, "mean_return": summary.mean, "std_return": summary.std}
-    export_policy(ppo, folder, extra)
+    export_policy(ppo, folder, extra, masked=ppo.action_mask is not None)
 
 
 def evaluate_saved(launcher, checkpoint_channel: Path | None, model_channel: Path | None) -> bool:
@@ -313,15 +349,21 @@ def evaluate_saved(launcher, checkpoint_channel: Path | None, model_channel: Pat
             raise UsageError("The fast engine evaluates whole episodes: give evaluate_episodes a positive integer "
                              f"(evaluate_steps is for SB3 policies); got {settings}.")
         env = make_env(preset, episodes)
+        masks = action_masks(env)
         if checkpoint is not None:
-            ppo = PPO(env, make_settings(preset))
+            ppo = make_agent(preset, env)
             ppo.load_state(torch.load(checkpoint, map_location="cpu", weights_only=True))
             act, source, steps = torch_actor(ppo), checkpoint, ppo.steps
         else:
             policy = PortablePolicy(folder)
-            act, source, steps = (lambda obs, mask: policy.predict(obs)[0]), folder, policy.manifest.get("training_steps", 0)
-        emit(f"Evaluating the fast engine's PPO policy from {source} on {preset.env.id} ({episodes} episodes, deterministic)")
-        summary = play(act, env, episodes, (preset.seed or 0) + 100_000, training_steps=int(steps))
+            masked = policy.manifest.get("action_mask")
+
+            def act(obs, mask):
+                return policy.predict(obs, action_masks=mask.astype(np.float32) if masked else None)[0]
+
+            source, steps = folder, policy.manifest.get("training_steps", 0)
+        emit(f"Evaluating the fast engine's {preset.algorithm.name} policy from {source} on {preset.env.id} ({episodes} episodes, deterministic)")
+        summary = play(act, env, episodes, (preset.seed or 0) + 100_000, training_steps=int(steps), action_mask=masks)
         emit(summary.line())
         write_summary(summary, launcher.context.output_data_dir)
         env.close()
