@@ -8,10 +8,13 @@
    - the ``cartpole-fast`` preset as an rlops job (``RLEstimator.fit``: supervisor, log, artifacts).
 2. **Auto scaling**: the ``autoscaling-fast`` preset as a plain script: training time, then its mean
    return on the 20 held-out seeds (1000-1019) against tuned target tracking and the static fleet.
-3. **Environment steps per second** of each vectorised environment at 1, 64 and 1,024 copies, and of
+3. **Knapsack** (``--knapsack``): each fast knapsack preset and its SB3 preset (MaskablePPO) as a job
+   in a fresh process: whole-process wall time and the mean return on 100 held-out episodes, with the
+   tuned value-density threshold.
+4. **Environment steps per second** of each vectorised environment at 1, 64 and 1,024 copies, and of
    the single-copy environment stepped in a Python loop.
 
-    python benchmarks/fast_engine.py [--skip-autoscaling] [--repeats 1]
+    python benchmarks/fast_engine.py [--skip-autoscaling] [--knapsack] [--repeats 1]
 
 Targets (issue 11, on 2 cores): cart-pole solved in at most 3 s of process wall time and at least 10x
 faster than SB3; auto scaling above target tracking after at most 60 s of training.
@@ -99,6 +102,33 @@ print(json.dumps({"training_s": trained, "steps": ppo.steps, "fast": ours,
 '''
 
 
+KNAPSACK = [("knapsack-fast", "knapsack-ppo"), ("knapsack-medium-fast", "knapsack-medium-ppo"),
+            ("knapsack-hard-fast", "knapsack-hard-ppo")]
+
+KNAPSACK_SCRIPT = r'''
+import contextlib, io, json, os, sys, tempfile
+from pathlib import Path
+os.environ["RLOPS_HOME"] = tempfile.mkdtemp()
+from rlops.toolkits.sb3.launcher import JobContext, SB3Launcher
+from rlops.policies import PortablePolicy, load_policy
+from rlops.policies.evaluation import evaluate
+from rlops.toolkits.sb3.presets import load_preset
+home, preset = os.environ["RLOPS_HOME"], sys.argv[2]
+folders = {k: Path(home) / k for k in ("model", "data", "intermediate", "checkpoints")}
+for folder in folders.values():
+    os.makedirs(folder)
+context = JobContext(hyperparameters={"preset": preset}, model_dir=folders["model"], output_data_dir=folders["data"],
+                     intermediate_dir=folders["intermediate"], checkpoint_dir=folders["checkpoints"], code_dir=Path(home),
+                     channels={}, num_cpus=int(sys.argv[1]))
+with contextlib.redirect_stdout(io.StringIO()):
+    SB3Launcher(context).run()
+    env_id = load_preset(preset).env.id
+    policies = {"policy": PortablePolicy(folders["model"]), "threshold": load_policy("threshold", env_id)}
+    rows = {r.policy: r.summary()["mean"] for r in evaluate(policies, env_id, episodes=100, seed=1000)}
+print(json.dumps({"env": env_id, **rows}))
+'''
+
+
 def timed(code: str, *args: str) -> tuple[float, dict]:
     """Run ``code`` in a fresh Python; returns (whole-process wall seconds, the JSON it printed last)."""
     start = time.monotonic()
@@ -129,7 +159,10 @@ def step_rates() -> list[tuple[str, int, float]]:
     from rlops.envs.vector import VECTORISED, make_vector
 
     rows = []
-    for env_id in ["CartPole-v1", *VECTORISED]:
+    measured = ["CartPole-v1", "rlops/AutoScaling-v0", "rlops/Knapsack-v0", "rlops/KnapsackHard-v0", "MountainCar-v0",
+                "MountainCarContinuous-v0"]  # the others share these classes
+    assert set(measured[1:]) <= set(VECTORISED)
+    for env_id in measured:
         single = gym.make(env_id)
         single.reset(seed=0)
         action = single.action_space.sample()
@@ -159,6 +192,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--repeats", type=int, default=1, help="cart-pole runs per contender (different seeds)")
     parser.add_argument("--skip-autoscaling", action="store_true")
+    parser.add_argument("--knapsack", action="store_true",
+                        help="also train the three fast knapsack presets and the SB3 ones (about 6 minutes)")
     args = parser.parse_args()
     threads = str(args.threads)
 
@@ -183,6 +218,15 @@ def main() -> None:
         for name, value in result.items():
             if name not in ("training_s", "steps"):
                 print(f"  {name:<32}{value:>10.0f}")
+
+    if args.knapsack:
+        print("\nKnapsack, mean return on 100 held-out episodes (seeds 1000-1099) and whole-process wall time:")
+        print(f"{'problem':<26}{'fast preset':>14}{'wall s':>8}{'SB3 preset':>13}{'wall s':>8}{'threshold':>11}")
+        for fast, sb3 in KNAPSACK:
+            fast_wall, fast_result = timed(KNAPSACK_SCRIPT, threads, fast)
+            sb3_wall, sb3_result = timed(KNAPSACK_SCRIPT, threads, sb3)
+            print(f"{fast_result['env']:<26}{fast_result['policy']:>14.1f}{fast_wall:>8.1f}{sb3_result['policy']:>13.1f}"
+                  f"{sb3_wall:>8.1f}{fast_result['threshold']:>11.1f}")
 
     print("\nEnvironment steps per second (copies 0: the single-copy environment in a Python loop):")
     print(f"{'environment':<24}{'copies':>8}{'steps/s':>14}")
