@@ -39,10 +39,12 @@ def test_cartpole_fast_preset_is_solved_in_a_job_with_coach_lines_and_a_portable
     assert manifest["evaluation"]["mean_return"] >= 475
 
 
-def test_the_exported_policy_acts_as_the_engine_does_on_1000_observations(tmp_path):
+@pytest.mark.parametrize("readout", ["mode", "mean"])
+def test_the_exported_policy_acts_as_the_engine_does_on_1000_observations(tmp_path, readout):
     ctx = context(tmp_path, {"preset": "autoscaling-fast", "rl.schedule.training_steps": 16384,
                              "rl.algorithm.hyperparameters.n_steps": 64, "rl.schedule.evaluation_episodes": 0,
-                             "rl.schedule.checkpoint_every": 0})
+                             "rl.schedule.checkpoint_every": 0,
+                             "rl.algorithm.hyperparameters.deterministic_action": readout})
     out = run(ctx)
     assert "rlops fast engine: PPO on 256 copies of rlops/AutoScaling-v0 (AutoScalingVectorEnv)" in out
     manifest = json.loads((ctx.model_dir / "policy.json").read_text())
@@ -51,8 +53,8 @@ def test_the_exported_policy_acts_as_the_engine_does_on_1000_observations(tmp_pa
     from rlops.toolkits.fast.ppo import ActorCritic, PPOSettings
 
     env = AutoScalingVectorEnv(8)
-    policy = ActorCritic(env.single_observation_space, env.single_action_space,
-                         PPOSettings(**{k: v for k, v in load_preset("autoscaling-fast").algorithm.hyperparameters.items()}))
+    hyperparameters = {**load_preset("autoscaling-fast").algorithm.hyperparameters, "deterministic_action": readout}
+    policy = ActorCritic(env.single_observation_space, env.single_action_space, PPOSettings(**hyperparameters))
     policy.load_state_dict(torch.load(ctx.model_dir / "fast-policy.pt", weights_only=True)["policy"])
     observations, _ = env.reset(seed=3)
     batch = [observations]
@@ -65,6 +67,10 @@ def test_the_exported_policy_acts_as_the_engine_does_on_1000_observations(tmp_pa
         engine, _ = policy.act(policy.features(torch.from_numpy(observations)), deterministic=True)
     portable, _ = PortablePolicy(ctx.model_dir).predict(observations)
     np.testing.assert_array_equal(portable, engine.numpy())
+    with torch.no_grad():  # the readout: each choice's most probable value, or its expected value rounded
+        probabilities = [p.softmax(1) for p in policy._logits(policy.features(torch.from_numpy(observations)), None)]
+    expected = [p.argmax(1) if readout == "mode" else (p * torch.arange(11)).sum(1).round() for p in probabilities]
+    np.testing.assert_array_equal(engine.numpy(), torch.stack(expected, 1).numpy())
 
 
 def test_a_resumed_job_continues_the_step_count(tmp_path):

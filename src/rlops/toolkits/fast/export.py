@@ -42,7 +42,7 @@ class _Deterministic(nn.Module):
             return torch.maximum(torch.minimum(mean, self.high), self.low), mean, std, value
         mask = action_mask > 0.5 if self.masked else None
         parts = self.policy._logits(x, mask)
-        actions = torch.stack([p.argmax(1) for p in parts], 1)
+        actions = self.policy.deterministic(parts)
         probabilities = torch.cat([torch.softmax(p, 1) for p in parts], 1)
         return (actions[:, 0] if self.policy.kind == "discrete" else actions), probabilities, value
 

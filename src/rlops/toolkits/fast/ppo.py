@@ -50,9 +50,17 @@ class PPOSettings:
     #: so that copies started together do not stay in step: on week-long episodes every batch would otherwise
     #: come from the same hour of the same day. Needs an environment whose reset takes ``max_time_steps``.
     stagger_episodes: bool = False
+    #: The deterministic action of a Discrete or MultiDiscrete policy (evaluation, export, serving): ``"mode"`` (each
+    #: choice's most probable value, as Stable-Baselines3's) or ``"mean"`` (each choice's expected value, rounded):
+    #: for choices that are ordered amounts, such as machines to turn on, where the mode of a spread-out
+    #: distribution can sit far from where its mass is.
+    deterministic_action: str = "mode"
+
 
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "elu": nn.ELU, "leaky_relu": nn.LeakyReLU, "silu": nn.SiLU}
+#: The values a text setting of the engine's algorithms accepts.
+CHOICES = {"deterministic_action": ("mode", "mean"), "activation_fn": tuple(ACTIVATIONS)}
 
 
 class RunningMeanStd(nn.Module):
@@ -100,6 +108,7 @@ class ActorCritic(nn.Module):
         activation = ACTIVATIONS[settings.activation_fn]
         self.obs_rms = RunningMeanStd((size,))
         self.normalize, self.clip_obs = settings.normalize_obs, settings.clip_obs
+        self.readout = settings.deterministic_action
         if isinstance(action_space, spaces.Discrete):
             self.kind, self.nvec = "discrete", [int(action_space.n)]
         elif isinstance(action_space, spaces.MultiDiscrete):
@@ -141,13 +150,20 @@ class ActorCritic(nn.Module):
             return action, _normal_log_prob(action, mean, self.log_std)
         parts = self._logits(x, mask)
         if deterministic:
-            actions = torch.stack([p.argmax(1) for p in parts], 1)
+            actions = self.deterministic(parts)
             return (actions[:, 0] if self.kind == "discrete" else actions), torch.zeros(len(x), device=x.device)
         logps = [torch.log_softmax(p, 1) for p in parts]
         # Gumbel-max: one sample per choice from its logits, without building distribution objects
         actions = torch.stack([(lp - torch.log(-torch.log(torch.rand_like(lp)))).argmax(1) for lp in logps], 1)
         logp = sum(lp.gather(1, actions[:, i:i + 1]).squeeze(1) for i, lp in enumerate(logps))
         return (actions[:, 0] if self.kind == "discrete" else actions), logp
+
+    def deterministic(self, parts: list[torch.Tensor]) -> torch.Tensor:
+        """``(batch, choices)``: each choice's mode, or its expected value rounded (``deterministic_action``)."""
+        if self.readout == "mean":
+            values = [torch.round((p.softmax(1) * torch.arange(p.shape[1], device=p.device)).sum(1)) for p in parts]
+            return torch.stack(values, 1).long()
+        return torch.stack([p.argmax(1) for p in parts], 1)
 
     def evaluate(self, x: torch.Tensor, actions: torch.Tensor, mask: torch.Tensor | None):
         """``(log probability, entropy)`` of ``actions`` under the current policy."""

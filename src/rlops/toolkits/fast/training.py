@@ -23,7 +23,7 @@ import torch
 from rlops.exceptions import UsageError
 from rlops.toolkits.coach_lines import emit, episode_line, write_summary
 from rlops.toolkits.fast.dqn import DQN, DQNSettings
-from rlops.toolkits.fast.ppo import PPO, PPOSettings, Progress
+from rlops.toolkits.fast.ppo import CHOICES, PPO, PPOSettings, Progress
 
 #: What the fast engine trains: its class, its settings, and what it asks of the action space.
 ALGORITHMS = {"PPO": (PPO, PPOSettings, "Discrete, MultiDiscrete or Box actions"),
@@ -62,6 +62,9 @@ def check_preset(preset) -> None:
             raise UsageError(f"Unknown preset field 'algorithm.hyperparameters.{key}': the fast engine's {name} has no "
                              f"hyperparameter {key!r}. Accepted: {', '.join(sorted(known))}.{did_you_mean(key, known)}")
         default = known[key]
+        if key in CHOICES and value not in CHOICES[key]:
+            raise UsageError(f"Preset field 'algorithm.hyperparameters.{key}' must be one of "
+                             f"{', '.join(map(repr, CHOICES[key]))}; got {value!r}.")
         if default is None:  # optional numbers (clip_range_vf, target_kl)
             ok, expected = value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)), "a number or null"
         else:
