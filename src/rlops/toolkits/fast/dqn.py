@@ -20,7 +20,7 @@ import torch
 from gymnasium import spaces
 from torch import nn
 
-from rlops.toolkits.fast.ppo import ACTIVATIONS, Adam, Progress, RunningMeanStd, _mlp
+from rlops.toolkits.fast.ppo import ACTIVATIONS, Adam, Episodes, NormalizedInput, Progress, _mlp
 
 
 @dataclass
@@ -48,26 +48,16 @@ class DQNSettings:
     activation_fn: str = "relu"
 
 
-class QNetwork(nn.Module):
+class QNetwork(NormalizedInput):
     """Q-values of every action, on (optionally normalised) observations; the interface the engine's evaluation and
     export use (``features``, ``act``, ``kind``)."""
 
     kind = "discrete"
 
     def __init__(self, observation_space: spaces.Box, action_space: spaces.Discrete, settings: DQNSettings):
-        super().__init__()
-        size = int(np.prod(observation_space.shape))
-        self.obs_rms = RunningMeanStd((size,))
-        self.normalize, self.clip_obs = settings.normalize_obs, settings.clip_obs
+        super().__init__(observation_space, settings)
         self.nvec = [int(action_space.n)]
-        self.q = _mlp(size, settings.net_arch, int(action_space.n), ACTIVATIONS[settings.activation_fn], 1.0)
-
-    def features(self, obs: torch.Tensor) -> torch.Tensor:
-        obs = obs.flatten(1).float()
-        if not self.normalize:
-            return obs
-        scale = torch.sqrt(self.obs_rms.var + 1e-8).float()
-        return torch.clamp((obs - self.obs_rms.mean.float()) / scale, -self.clip_obs, self.clip_obs)
+        self.q = _mlp(self.size, settings.net_arch, int(action_space.n), ACTIVATIONS[settings.activation_fn], 1.0)
 
     def act(self, x: torch.Tensor, mask: torch.Tensor | None = None, deterministic: bool = True):
         """The greedy action (a mask, when given, forbids actions); ``(action, zeros)`` as PPO's policy returns."""
@@ -99,9 +89,7 @@ class DQN:
                        "terminated": torch.zeros(size)}
         self.buffer_pos, self.buffer_full = 0, False
         self._obs: np.ndarray | None = None
-        self._resetting = np.zeros(env.num_envs, bool)
-        self._episode_return = np.zeros(env.num_envs)
-        self._episode_length = np.zeros(env.num_envs, np.int64)
+        self.episodes = Episodes(env.num_envs)
 
     @property
     def steps_per_report(self) -> int:
@@ -134,16 +122,16 @@ class DQN:
         s, n = self.settings, self.env.num_envs
         if self._obs is None:
             self._obs, _ = self.env.reset(seed=self.seed)
-            self._resetting[:] = False
+            self.episodes = Episodes(n)
         episodes: list[tuple[float, int]] = []
         losses: list[float] = []
-        reward_sum, reward_count, next_report = 0.0, 0, self.steps + self.steps_per_report
+        next_report = self.steps + self.steps_per_report
         while self.steps < total_steps:
             for _ in range(s.train_freq):
                 obs = np.asarray(self._obs, np.float32)
                 with torch.no_grad():
                     if s.normalize_obs:
-                        self.policy.obs_rms.update(torch.from_numpy(obs[~self._resetting]).flatten(1))
+                        self.policy.obs_rms.update(torch.from_numpy(obs[~self.episodes.resetting]).flatten(1))
                     mask = torch.from_numpy(self.action_mask()).to(self.device) if self.action_mask else None
                     greedy, _ = self.policy.act(self.policy.features(torch.from_numpy(obs).to(self.device)), mask)
                 actions = greedy.cpu().numpy()
@@ -155,29 +143,21 @@ class DQN:
                         random = np.argmax(allowed * self.rng.random(allowed.shape), axis=1)
                     actions = np.where(explore, random, actions)
                 self._obs, reward, terminated, truncated, _ = self.env.step(actions)
-                valid = ~self._resetting  # the step after an episode's end only resets that copy
-                if valid.any():
+                valid, _, ended = self.episodes.step(reward, terminated, truncated)
+                episodes += ended
+                if valid.any():  # a reset step is no transition
                     self._store(obs[valid], actions[valid], reward[valid], np.asarray(self._obs, np.float32)[valid],
                                 terminated[valid])
-                done = terminated | truncated
-                self._episode_return += np.where(valid, reward, 0.0)
-                self._episode_length += valid
-                reward_sum += float(np.sum(reward, where=valid))
-                reward_count += int(valid.sum())
-                episodes += [(float(self._episode_return[i]), int(self._episode_length[i])) for i in np.flatnonzero(done)]
-                self._episode_return[done], self._episode_length[done] = 0.0, 0
-                self._resetting = done
                 previous, self.steps = self.steps, self.steps + n
                 if s.tau >= 1.0 and self.steps // s.target_update_interval > previous // s.target_update_interval:
                     self.target.load_state_dict(self.policy.state_dict())
             if self.buffer_len >= max(s.learning_starts, s.batch_size):
-                self.optimizer.param_groups[0]["lr"] = s.learning_rate
                 losses += [self._train_step() for _ in range(s.gradient_steps)]
             if self.steps >= next_report or self.steps >= total_steps:
                 next_report = self.steps + self.steps_per_report
                 stats = {"loss": float(np.mean(losses)) if losses else math.nan, "epsilon": self.epsilon(total_steps)}
-                progress = Progress(self.steps, self.updates, episodes, stats, reward_sum / max(reward_count, 1))
-                episodes, losses, reward_sum, reward_count = [], [], 0.0, 0
+                progress = Progress(self.steps, self.updates, episodes, stats, self.episodes.reward_per_step())
+                episodes, losses = [], []
                 if callback is not None and callback(progress) is False:
                     break
 

@@ -99,15 +99,31 @@ def _init(layer: nn.Linear, gain: float) -> nn.Linear:
     return layer
 
 
-class ActorCritic(nn.Module):
+class NormalizedInput(nn.Module):
+    """A network's input: observations flattened and, with ``normalize_obs``, standardised by running statistics
+    kept as buffers (so checkpoints and the exported policy carry them) and clipped to ``clip_obs``."""
+
+    def __init__(self, observation_space: spaces.Box, settings):
+        super().__init__()
+        self.size = int(np.prod(observation_space.shape))
+        self.obs_rms = RunningMeanStd((self.size,))
+        self.normalize, self.clip_obs = settings.normalize_obs, settings.clip_obs
+
+    def features(self, obs: torch.Tensor) -> torch.Tensor:
+        obs = obs.flatten(1).float()
+        if not self.normalize:
+            return obs
+        scale = torch.sqrt(self.obs_rms.var + 1e-8).float()
+        return torch.clamp((obs - self.obs_rms.mean.float()) / scale, -self.clip_obs, self.clip_obs)
+
+
+class ActorCritic(NormalizedInput):
     """Separate actor and critic MLPs on normalised observations; the action head follows the action space."""
 
     def __init__(self, observation_space: spaces.Box, action_space: spaces.Space, settings: PPOSettings):
-        super().__init__()
-        size = int(np.prod(observation_space.shape))
+        super().__init__(observation_space, settings)
+        size = self.size
         activation = ACTIVATIONS[settings.activation_fn]
-        self.obs_rms = RunningMeanStd((size,))
-        self.normalize, self.clip_obs = settings.normalize_obs, settings.clip_obs
         self.readout = settings.deterministic_action
         if isinstance(action_space, spaces.Discrete):
             self.kind, self.nvec = "discrete", [int(action_space.n)]
@@ -122,13 +138,6 @@ class ActorCritic(nn.Module):
         self.critic = _mlp(size, settings.net_arch, 1, activation, 1.0)
         if self.kind == "box":
             self.log_std = nn.Parameter(torch.full((outputs,), float(settings.log_std_init)))
-
-    def features(self, obs: torch.Tensor) -> torch.Tensor:
-        obs = obs.flatten(1).float()
-        if not self.normalize:
-            return obs
-        scale = torch.sqrt(self.obs_rms.var + 1e-8).float()
-        return torch.clamp((obs - self.obs_rms.mean.float()) / scale, -self.clip_obs, self.clip_obs)
 
     def value(self, x: torch.Tensor) -> torch.Tensor:
         return self.critic(x).squeeze(-1)
@@ -241,6 +250,36 @@ class ReturnScaler:
         return np.clip(rewards / math.sqrt(float(self.rms.var) + 1e-8), -self.clip, self.clip)
 
 
+class Episodes:
+    """Each copy's episode under way (return and length) with Gymnasium's next-step autoreset: the step after an
+    episode's end only resets that copy, so it counts for nothing. Also the rewards since the last report."""
+
+    def __init__(self, n_envs: int):
+        self.returns = np.zeros(n_envs)
+        self.lengths = np.zeros(n_envs, np.int64)
+        self.resetting = np.zeros(n_envs, bool)
+        self.reward_sum, self.reward_count = 0.0, 0
+
+    def step(self, reward: np.ndarray, terminated: np.ndarray, truncated: np.ndarray):
+        """``(valid, done, ended)``: the copies whose step counts, those whose episode ended, and ``(return,
+        length)`` of each episode that ended."""
+        valid, done = ~self.resetting, terminated | truncated
+        self.returns += np.where(valid, reward, 0.0)
+        self.lengths += valid
+        self.reward_sum += float(np.sum(reward, where=valid))
+        self.reward_count += int(valid.sum())
+        ended = [(float(self.returns[i]), int(self.lengths[i])) for i in np.flatnonzero(done)]
+        self.returns[done], self.lengths[done] = 0.0, 0
+        self.resetting = done
+        return valid, done, ended
+
+    def reward_per_step(self) -> float:
+        """The mean reward of the valid steps since the last call."""
+        mean = self.reward_sum / max(self.reward_count, 1)
+        self.reward_sum, self.reward_count = 0.0, 0
+        return mean
+
+
 @dataclass
 class Progress:
     """What a training loop reports after each update."""
@@ -266,9 +305,7 @@ class PPO:
         self.steps = 0
         self.seed = seed
         self._obs: np.ndarray | None = None
-        self._resetting = np.zeros(env.num_envs, bool)
-        self._episode_return = np.zeros(env.num_envs)
-        self._episode_length = np.zeros(env.num_envs, np.int64)
+        self.episodes = Episodes(env.num_envs)
 
     @property
     def steps_per_report(self) -> int:
@@ -284,7 +321,7 @@ class PPO:
                                  f"(rlops/AutoScaling-v0's batched version does); {type(self.env).__name__} does not.")
             options = {"max_time_steps": np.random.default_rng(self.seed).integers(1, length + 1, self.env.num_envs)}
         self._obs, _ = self.env.reset(seed=self.seed, options=options)
-        self._resetting[:] = False
+        self.episodes = Episodes(self.env.num_envs)
 
     def learn(self, total_steps: int, callback: Callable[[Progress], bool | None] | None = None) -> None:
         """Train until ``total_steps`` environment steps in all (counting those of earlier calls); ``callback``
@@ -312,12 +349,12 @@ class PPO:
             if s.anneal_lr:
                 self.optimizer.param_groups[0]["lr"] = s.learning_rate * max(0.0, 1.0 - update / updates_total)
             episodes: list[tuple[float, int]] = []
-            reward_sum, reward_count = 0.0, 0
             with torch.no_grad():
                 for t in range(s.n_steps):
                     obs = torch.from_numpy(np.asarray(self._obs, np.float32)).to(device)
+                    resetting = self.episodes.resetting
                     if s.normalize_obs:
-                        live = obs[torch.from_numpy(~self._resetting).to(device)] if self._resetting.any() else obs
+                        live = obs[torch.from_numpy(~resetting).to(device)] if resetting.any() else obs
                         self.policy.obs_rms.update(live.flatten(1))
                     x = self.policy.features(obs)
                     mask = torch.from_numpy(self.action_mask()).to(device) if mask_size else None
@@ -331,23 +368,14 @@ class PPO:
                         space = self.env.single_action_space
                         env_action = np.clip(env_action, space.low, space.high)
                     self._obs, reward, terminated, truncated, _ = self.env.step(env_action)
-                    done = terminated | truncated
-                    valid = ~self._resetting  # the step after an episode's end only resets that copy
-                    self._episode_return += np.where(valid, reward, 0.0)
-                    reward_sum += float(np.sum(reward, where=valid))
-                    reward_count += int(valid.sum())
-                    self._episode_length += valid
-                    for i in np.flatnonzero(done):
-                        episodes.append((float(self._episode_return[i]), int(self._episode_length[i])))
-                    self._episode_return[done] = 0.0
-                    self._episode_length[done] = 0
+                    valid, done, ended = self.episodes.step(reward, terminated, truncated)
+                    episodes += ended
                     if self.return_scaler is not None:
                         reward = self.return_scaler(np.where(valid, reward, 0.0), done)
                     buf_rew[t] = torch.from_numpy(np.asarray(reward, np.float32)).to(device)
                     buf_term[t] = torch.from_numpy(terminated.astype(np.float32)).to(device)
                     buf_done[t] = torch.from_numpy(done.astype(np.float32)).to(device)
                     buf_valid[t] = torch.from_numpy(valid).to(device)
-                    self._resetting = done
                 self.steps += batch
                 last = torch.from_numpy(np.asarray(self._obs, np.float32)).to(device)
                 buf_val[s.n_steps] = self.policy.value(self.policy.features(last))
@@ -355,7 +383,7 @@ class PPO:
                 returns = advantages + buf_val[:-1]
             losses = self._update(buf_obs, buf_act, buf_logp, advantages, returns, buf_val[:-1], buf_valid, buf_mask)
             update += 1
-            progress = Progress(self.steps, update, episodes, losses, reward_sum / max(reward_count, 1))
+            progress = Progress(self.steps, update, episodes, losses, self.episodes.reward_per_step())
             if callback is not None and callback(progress) is False:
                 break
 
