@@ -101,6 +101,29 @@ def test_autoscaling_actions_and_original_box():
     assert info["active_machines"] == 50 - 3 + 9 and info["warming_machines"] == 4 * 9
 
 
+def test_autoscaling_net_action_is_one_choice_for_the_same_dynamics():
+    net = gym.make("rlops/AutoScaling-v0", action_type="net").unwrapped
+    pair = gym.make("rlops/AutoScaling-v0").unwrapped
+    assert net.action_space == gym.spaces.Discrete(21)
+    net.reset(seed=3)
+    pair.reset(seed=3)
+    for k in [20, 17, 10, 0, 4, 13] * 20:  # +10, +7, nothing, -10, -6, +3
+        on, off = max(k - 10, 0), max(10 - k, 0)
+        a, b = net.step(k), pair.step(np.array([on, off]))
+        assert np.array_equal(a[0], b[0]) and a[1:4] == b[1:4] and a[4] == b[4]
+    with pytest.raises(ValueError, match=r"AutoScaling action 21 is out of range: accepted 0 to 20 \(the net change plus 10\)"):
+        net.step(21)
+
+    # the baselines steer it as they steer the pair of choices: the same returns
+    from rlops.policies import load_policy
+    from rlops.policies.evaluation import evaluate
+
+    returns = [evaluate({"tt": load_policy("target-tracking:0.7", "rlops/AutoScaling-v0", kwargs)}, "rlops/AutoScaling-v0",
+                        kwargs, episodes=2, seed=1000)[0].summary()["mean"]
+               for kwargs in ({"max_time_steps": 500}, {"max_time_steps": 500, "action_type": "net"})]
+    assert returns[0] == returns[1]
+
+
 @pytest.mark.parametrize("config, field", [
     ({"warmup_latency": -1}, "warmup_latency"), ({"initial_machines": 0}, "initial_machines"),
     ({"downtime_percent": 120}, "downtime_percent"), ({"action_type": "discrete"}, "action_type"),

@@ -33,13 +33,15 @@ def _compare(vector, singles, seed: int, steps: int, sample) -> int:
     return ended
 
 
+@pytest.mark.parametrize("action_type", ["multidiscrete", "net"])
 @pytest.mark.parametrize("seed", [0, 7, 1000, 123456])
-def test_vectorised_autoscaling_equals_four_single_copies_over_10000_random_steps(seed):
-    config = {"max_time_steps": 2999}  # short episodes, so autoresets are compared too
+def test_vectorised_autoscaling_equals_four_single_copies_over_10000_random_steps(seed, action_type):
+    config = {"max_time_steps": 2999, "action_type": action_type}  # short episodes: autoresets are compared too
     vector = AutoScalingVectorEnv(4, **config)
     singles = [gym.make("rlops/AutoScaling-v0", **config).unwrapped for _ in range(4)]
     rng = np.random.default_rng(seed)
-    ended = _compare(vector, singles, seed, 10_000, lambda _: rng.integers(0, 11, (4, 2)))
+    shape = (4, 2) if action_type == "multidiscrete" else (4,)
+    ended = _compare(vector, singles, seed, 10_000, lambda _: rng.integers(0, 21 if action_type == "net" else 11, shape))
     assert ended == 4 * 3  # each copy ran three whole episodes and started a fourth
 
 
@@ -103,6 +105,10 @@ def test_the_vectorised_autoscaling_refuses_what_it_cannot_reproduce():
     env.reset(seed=0)
     with pytest.raises(ValueError, match=r"out of range: each of \(turn on, turn off\) must be 0 to 10"):
         env.step(np.array([[11, 0], [0, 0]]))
+    net = AutoScalingVectorEnv(2, action_type="net")
+    net.reset(seed=0)
+    with pytest.raises(ValueError, match=r"AutoScaling actions \[21\] are out of range: accepted 0 to 20 \(the net change plus 10\)"):
+        net.step(np.array([21, 10]))
 
 
 def test_make_vector_gives_gymnasiums_own_cart_pole_and_none_without_a_vectorised_version():

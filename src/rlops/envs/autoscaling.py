@@ -16,6 +16,7 @@ from gymnasium import spaces
 from rlops.envs.configuration import build_config
 
 ALPHAS = np.array([1.0, 0.1, 0.01, 0.001, 0.0001])
+ACTION_TYPES = ("multidiscrete", "box", "net")
 MINUTES_PER_DAY = 60 * 24
 #: Minutes of noise drawn at once (standard normals for the load's noise and the fleet's capacity), and spikes drawn
 #: at once: the draws come in blocks so that the vectorised simulator (:mod:`rlops.envs.vector`) reproduces them.
@@ -40,7 +41,9 @@ class AutoScalingConfig:
     max_machine_delta: int = 10  #: machines that may be turned on (and off) per minute
     weekly_amplitude: float = 0.25  #: weekend load is (1 - weekly_amplitude) times weekday load
     original: bool = False  #: the original dynamics exactly: no weekly term, NumPy's legacy generator
-    action_type: str = "multidiscrete"  #: "multidiscrete" (MultiDiscrete([11, 11])) or "box" (the original)
+    #: "multidiscrete" (MultiDiscrete([11, 11]): on, off), "box" (the original) or "net" (Discrete(21): the net change
+    #: minus 10, that is turn on k - 10 machines or turn off 10 - k)
+    action_type: str = "multidiscrete"
 
     def __post_init__(self):
         checks = {
@@ -58,8 +61,9 @@ class AutoScalingConfig:
         if self.initial_machines > self.max_machines:
             raise ValueError(f"AutoScaling config initial_machines={self.initial_machines} is out of range: accepted "
                              f"1 to max_machines={self.max_machines} (2.5 * max_tpm / tpm_per_machine).")
-        if self.action_type not in ("multidiscrete", "box"):
-            raise ValueError(f"AutoScaling config action_type={self.action_type!r}: accepted 'multidiscrete' or 'box'.")
+        if self.action_type not in ACTION_TYPES:
+            raise ValueError(f"AutoScaling config action_type={self.action_type!r}: accepted "
+                             f"{', '.join(map(repr, ACTION_TYPES))}.")
 
     @property
     def max_machines(self) -> int:
@@ -174,7 +178,10 @@ class AutoScalingEnv(gym.Env):
 
     ``MultiDiscrete([11, 11])``: machines to turn on and machines to turn off this minute (0 to
     ``max_machine_delta``). With ``action_type="box"``, the original ``Box(0, 10, (2,))``, each
-    value truncated with ``int()``.
+    value truncated with ``int()``. With ``action_type="net"``, ``Discrete(21)``: the net change plus
+    10 (``k`` turns on ``k - 10`` machines when above 10, turns off ``10 - k`` when below), the same
+    dynamics with one choice instead of two (turning machines on and off in the same minute is never
+    useful).
 
     ## Observation Space
 
@@ -217,8 +224,8 @@ class AutoScalingEnv(gym.Env):
         self.render_mode = render_mode  # nothing to render; accepted as Gymnasium's make() passes it
         self.config = c = build_config(AutoScalingConfig, "AutoScaling", config)
         n = c.max_machine_delta
-        self.action_space = (spaces.MultiDiscrete([n + 1, n + 1]) if c.action_type == "multidiscrete"
-                             else spaces.Box(0, n, (2,), np.float32))
+        self.action_space = {"multidiscrete": spaces.MultiDiscrete([n + 1, n + 1]), "net": spaces.Discrete(2 * n + 1),
+                             "box": spaces.Box(0, n, (2,), np.float32)}[c.action_type]
         size = 4 * len(ALPHAS) + c.warmup_latency
         self.observation_space = spaces.Box(0.0, 1.0, (size,), np.float32)
         self._rng = None
@@ -272,6 +279,12 @@ class AutoScalingEnv(gym.Env):
 
     def step(self, action):
         c = self.config
+        if c.action_type == "net":
+            change = int(np.asarray(action).reshape(())) - c.max_machine_delta
+            if abs(change) > c.max_machine_delta:
+                raise ValueError(f"AutoScaling action {int(np.asarray(action).reshape(()))} is out of range: accepted 0 "
+                                 f"to {2 * c.max_machine_delta} (the net change plus {c.max_machine_delta}).")
+            action = (max(change, 0), max(-change, 0))
         turn_on, turn_off = int(action[0]), int(action[1])
         if not (0 <= turn_on <= c.max_machine_delta and 0 <= turn_off <= c.max_machine_delta):
             raise ValueError(f"AutoScaling action {list(action)} is out of range: each of (turn on, turn off) must be "

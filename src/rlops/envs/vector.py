@@ -160,6 +160,13 @@ class AutoScalingVectorEnv(_Batched):
 
     def _step(self, actions, live):
         c = self.config
+        if c.action_type == "net":
+            change = actions.reshape(self.num_envs).astype(np.int64) - c.max_machine_delta
+            if (np.abs(change) > c.max_machine_delta).any():
+                raise ValueError(f"AutoScaling actions {(change[np.abs(change) > c.max_machine_delta] + c.max_machine_delta)[:3].tolist()} "
+                                 f"are out of range: accepted 0 to {2 * c.max_machine_delta} (the net change plus "
+                                 f"{c.max_machine_delta}).")
+            actions = np.stack([np.maximum(change, 0), np.maximum(-change, 0)], axis=1)
         actions = actions.reshape(self.num_envs, 2)
         if actions.dtype.kind == "f":
             actions = np.trunc(actions)

@@ -60,6 +60,8 @@ class _Fleet(Baseline):
         return self._action(on, off)
 
     def _action(self, on: int, off: int):
+        if self.env.config.action_type == "net":  # steer never turns machines on and off in the same minute
+            return np.int64(on - off + self.env.config.max_machine_delta)
         return np.array([on, off], dtype=self.env.action_space.dtype)
 
 
