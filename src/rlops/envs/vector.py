@@ -323,6 +323,12 @@ class MountainCarVectorEnv(_Batched):
         if self.continuous:
             actions = np.asarray(actions).reshape(self.num_envs)
             position, velocity, terminated = self._continuous_physics(actions)
+            if actions.dtype == np.float32:  # math.pow of a float32 value is exact, as its square is
+                square = actions.astype(np.float64) ** 2
+            else:  # the last bit of libm's pow, which Gymnasium's reward uses, is not always the square's
+                square = np.fromiter(map(math.pow, actions.astype(np.float64).tolist(), repeat(2.0)), np.float64, len(actions))
+            rewards = np.where(terminated, 100.0, 0.0) - square * 0.1
+            position, velocity = _f32(position), _f32(velocity)  # the state is kept as float32
             self.float32[:] = True
         else:
             actions = actions.reshape(self.num_envs)
@@ -335,14 +341,6 @@ class MountainCarVectorEnv(_Batched):
             position = np.clip(self.position + velocity, car.min_position, car.max_position)
             velocity = np.where((position == car.min_position) & (velocity < 0), 0.0, velocity)
             terminated = (position >= car.goal_position) & (velocity >= car.goal_velocity)
-        if self.continuous:
-            if actions.dtype == np.float32:  # math.pow of a float32 value is exact, as its square is
-                square = actions.astype(np.float64) ** 2
-            else:  # the last bit of libm's pow, which Gymnasium's reward uses, is not always the square's
-                square = np.fromiter(map(math.pow, actions.astype(np.float64).tolist(), repeat(2.0)), np.float64, len(actions))
-            rewards = np.where(terminated, 100.0, 0.0) - square * 0.1
-            position, velocity = _f32(position), _f32(velocity)  # the state is kept as float32
-        else:
             rewards = np.full(self.num_envs, -1.0)
         self.position, self.velocity = position, velocity
         self.elapsed += 1
