@@ -161,11 +161,11 @@ class AutoScalingVectorEnv(_Batched):
     def _step(self, actions, live):
         c = self.config
         if c.action_type == "net":
-            change = actions.reshape(self.num_envs).astype(np.int64) - c.max_machine_delta
-            if (np.abs(change) > c.max_machine_delta).any():
-                raise ValueError(f"AutoScaling actions {(change[np.abs(change) > c.max_machine_delta] + c.max_machine_delta)[:3].tolist()} "
-                                 f"are out of range: accepted 0 to {2 * c.max_machine_delta} (the net change plus "
-                                 f"{c.max_machine_delta}).")
+            delta = c.max_machine_delta
+            change = actions.reshape(self.num_envs).astype(np.int64) - delta
+            if (np.abs(change) > delta).any():
+                raise ValueError(f"AutoScaling actions {(change[np.abs(change) > delta] + delta)[:3].tolist()} are out of "
+                                 f"range: accepted 0 to {2 * delta} (the net change plus {delta}).")
             actions = np.stack([np.maximum(change, 0), np.maximum(-change, 0)], axis=1)
         actions = actions.reshape(self.num_envs, 2)
         if actions.dtype.kind == "f":
@@ -299,11 +299,12 @@ class MountainCarVectorEnv(_Batched):
     10,000 for rlops's patient versions) applied as Gymnasium's ``TimeLimit`` does. The continuous car keeps its
     state in float32 from its second step on, as Gymnasium's does; its arithmetic is rounded the same way."""
 
-    def __init__(self, num_envs: int, continuous: bool = False, max_episode_steps: int = 200, goal_velocity: float = 0.0):
+    def __init__(self, num_envs: int, continuous: bool = False, max_episode_steps: int = 200,
+                 goal_velocity: float = 0.0):
         from gymnasium.envs.classic_control.continuous_mountain_car import Continuous_MountainCarEnv
         from gymnasium.envs.classic_control.mountain_car import MountainCarEnv
 
-        single = Continuous_MountainCarEnv(goal_velocity=goal_velocity) if continuous else MountainCarEnv(goal_velocity=goal_velocity)
+        single = (Continuous_MountainCarEnv if continuous else MountainCarEnv)(goal_velocity=goal_velocity)
         super().__init__(num_envs, single)
         self.physics, self.continuous, self.max_episode_steps = single, continuous, int(max_episode_steps)
         self.position = np.zeros(num_envs)
@@ -326,7 +327,8 @@ class MountainCarVectorEnv(_Batched):
             if actions.dtype == np.float32:  # math.pow of a float32 value is exact, as its square is
                 square = actions.astype(np.float64) ** 2
             else:  # the last bit of libm's pow, which Gymnasium's reward uses, is not always the square's
-                square = np.fromiter(map(math.pow, actions.astype(np.float64).tolist(), repeat(2.0)), np.float64, len(actions))
+                square = np.fromiter(map(math.pow, actions.astype(np.float64).tolist(), repeat(2.0)), np.float64,
+                                     len(actions))
             rewards = np.where(terminated, 100.0, 0.0) - square * 0.1
             position, velocity = _f32(position), _f32(velocity)  # the state is kept as float32
             self.float32[:] = True

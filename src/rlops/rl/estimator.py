@@ -26,7 +26,7 @@ log = logging.getLogger("rlops")
 class RLToolkit(str, enum.Enum):
     """RL toolkits; ``SB3`` is rlops's addition and the default for local jobs. ``COACH`` jobs run on
     the SB3 toolkit, with Coach's scripts and presets translated (:mod:`rlops.toolkits.coach`). ``FAST``
-    is rlops's own engine (batched environments and a lean PPO, :mod:`rlops.toolkits.fast`): it runs
+    is rlops's own engine (batched environments, a lean PPO and DQN, :mod:`rlops.toolkits.fast`): it runs
     the presets marked ``toolkit: fast`` (an SB3 job given such a preset runs on it too)."""
 
     COACH = "coach"

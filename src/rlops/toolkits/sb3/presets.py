@@ -107,7 +107,7 @@ class Preset:
     torch_threads: Union[int, None] = None
     aliases: dict = field(default_factory=dict)
     visualization: Visualization = field(default_factory=Visualization)
-    #: Who trains: Stable-Baselines3, or rlops's fast engine (batched environments, a lean PPO:
+    #: Who trains: Stable-Baselines3, or rlops's fast engine (batched environments, a lean PPO and DQN:
     #: :mod:`rlops.toolkits.fast`), with the same preset format, log lines and portable policy.
     toolkit: Literal["sb3", "fast"] = "sb3"
 
