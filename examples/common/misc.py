@@ -1,9 +1,6 @@
 """``common/misc.py`` is where SageMaker RL's notebooks import their helpers from (``from misc import
-get_execution_role, wait_for_s3_object``); this file keeps that import line working and holds only the role."""
-import rlops
-from s3_objects import wait_for_s3_object  # noqa: F401  (imported from here by SageMaker's notebook cells)
-
-
-def get_execution_role():
-    """SageMaker asked IAM for a role; rlops needs none and returns a placeholder that estimators accept."""
-    return rlops.get_execution_role()
+get_execution_role, wait_for_s3_object``). It only keeps that import line working: the helpers live in
+:func:`rlops.get_execution_role` and ``common/s3_objects.py``."""
+# ruff: noqa: F401  (re-exports under the names SageMaker's notebook cells import)
+from rlops import get_execution_role
+from s3_objects import wait_for_s3_object

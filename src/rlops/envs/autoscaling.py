@@ -70,6 +70,17 @@ class AutoScalingConfig:
         return int(2.5 * self.max_tpm / self.tpm_per_machine)
 
 
+def net_change(actions: np.ndarray, delta: int) -> tuple[np.ndarray, np.ndarray]:
+    """``action_type="net"``: one action or a batch of them (``k`` adds ``k - delta`` machines) as machines to turn on
+    and to turn off; refuses ``k`` outside ``0 .. 2 * delta``."""
+    k = np.asarray(actions).astype(np.int64)
+    bad = (k < 0) | (k > 2 * delta)
+    if bad.any():
+        given = f"action {int(k)} is" if k.ndim == 0 else f"actions {k[bad][:3].tolist()} are"
+        raise ValueError(f"AutoScaling {given} out of range: accepted 0 to {2 * delta} (the net change plus {delta}).")
+    return np.maximum(k - delta, 0), np.maximum(delta - k, 0)
+
+
 def draw_spikes(rng, count: int) -> np.ndarray:
     """``count`` spikes as rows of (minutes until it starts, width, height as a share of the daily peak)."""
     return np.stack([rng.uniform(100, 1000, count), 5 + rng.lognormal(3, 2, count), rng.uniform(0.1, 0.2, count)], axis=1)
@@ -280,11 +291,7 @@ class AutoScalingEnv(gym.Env):
     def step(self, action):
         c = self.config
         if c.action_type == "net":
-            change = int(np.asarray(action).reshape(())) - c.max_machine_delta
-            if abs(change) > c.max_machine_delta:
-                raise ValueError(f"AutoScaling action {int(np.asarray(action).reshape(()))} is out of range: accepted 0 "
-                                 f"to {2 * c.max_machine_delta} (the net change plus {c.max_machine_delta}).")
-            action = (max(change, 0), max(-change, 0))
+            action = net_change(np.asarray(action).reshape(()), c.max_machine_delta)
         turn_on, turn_off = int(action[0]), int(action[1])
         if not (0 <= turn_on <= c.max_machine_delta and 0 <= turn_off <= c.max_machine_delta):
             raise ValueError(f"AutoScaling action {list(action)} is out of range: each of (turn on, turn off) must be "

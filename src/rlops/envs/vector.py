@@ -27,6 +27,7 @@ from gymnasium.vector.utils import batch_space
 
 from rlops.envs.autoscaling import (
     ALPHAS, MINUTES_PER_DAY, NOISE_BLOCK, SPIKE_BLOCK, AutoScalingConfig, AutoScalingEnv, _episode_steps, draw_spikes,
+    net_change,
 )
 from rlops.envs.configuration import build_config
 from rlops.envs.knapsack import PENALTY, KnapsackConfig, KnapsackEnv
@@ -161,12 +162,7 @@ class AutoScalingVectorEnv(_Batched):
     def _step(self, actions, live):
         c = self.config
         if c.action_type == "net":
-            delta = c.max_machine_delta
-            change = actions.reshape(self.num_envs).astype(np.int64) - delta
-            if (np.abs(change) > delta).any():
-                raise ValueError(f"AutoScaling actions {(change[np.abs(change) > delta] + delta)[:3].tolist()} are out of "
-                                 f"range: accepted 0 to {2 * delta} (the net change plus {delta}).")
-            actions = np.stack([np.maximum(change, 0), np.maximum(-change, 0)], axis=1)
+            actions = np.stack(net_change(actions.reshape(self.num_envs), c.max_machine_delta), axis=1)
         actions = actions.reshape(self.num_envs, 2)
         if actions.dtype.kind == "f":
             actions = np.trunc(actions)
@@ -256,30 +252,29 @@ class KnapsackVectorEnv(_Batched):
         over = self.t >= c.horizon
         return np.where(over[:, None], 0, self.sizes[rows, t]), np.where(over, 0, self.values[rows, t])
 
-    def _fits(self) -> np.ndarray:
-        size, _ = self._item()
+    def _fits(self, size: np.ndarray) -> np.ndarray:
         return np.all(self.bag_size + size <= self.capacity, axis=1)
 
     def action_masks(self) -> np.ndarray:
         """``(num_envs, 2)``: throwing is always allowed; putting only an item that fits, before the end."""
-        return np.stack([np.ones(self.num_envs, bool), (self.t < self.config.horizon) & self._fits()], axis=1)
+        size, _ = self._item()
+        return np.stack([np.ones(self.num_envs, bool), (self.t < self.config.horizon) & self._fits(size)], axis=1)
 
     def _step(self, actions, live):
         c, rows = self.config, np.arange(self.num_envs)
         if (self.t >= c.horizon)[live].any():
             raise RuntimeError("Knapsack episode is over: call reset().")
         size, value = self._item()
-        put = (actions.reshape(self.num_envs) == 1) & self._fits() & live
-        t = np.minimum(self.t, c.horizon - 1)
-        self.put[rows, t] |= put
+        put = (actions.reshape(self.num_envs) == 1) & self._fits(size) & live
+        self.put[rows, np.minimum(self.t, c.horizon - 1)] |= put
         self.bag_size += np.where(put[:, None], size, 0)
         self.bag_value += np.where(put, value, 0)
         rewards = np.where(put, value, PENALTY).astype(np.float64)
         self.t += live
         if c.stay:  # the item put in ``stay`` steps ago leaves the bag
             gone = self.t - c.stay
-            leaving = (gone >= 0) & live & self.put[rows, np.clip(gone, 0, c.horizon - 1)]
             g = np.clip(gone, 0, c.horizon - 1)
+            leaving = (gone >= 0) & live & self.put[rows, g]
             self.bag_size -= np.where(leaving[:, None], self.sizes[rows, g], 0)
             self.bag_value -= np.where(leaving, self.values[rows, g], 0)
         terminated = self.t >= c.horizon

@@ -122,7 +122,6 @@ class DQN:
         s, n = self.settings, self.env.num_envs
         if self._obs is None:
             self._obs, _ = self.env.reset(seed=self.seed)
-            self.episodes = Episodes(n)
         episodes: list[tuple[float, int]] = []
         losses: list[float] = []
         next_report = self.steps + self.steps_per_report

@@ -321,7 +321,6 @@ class PPO:
                                  f"(rlops/AutoScaling-v0's batched version does); {type(self.env).__name__} does not.")
             options = {"max_time_steps": np.random.default_rng(self.seed).integers(1, length + 1, self.env.num_envs)}
         self._obs, _ = self.env.reset(seed=self.seed, options=options)
-        self.episodes = Episodes(self.env.num_envs)
 
     def learn(self, total_steps: int, callback: Callable[[Progress], bool | None] | None = None) -> None:
         """Train until ``total_steps`` environment steps in all (counting those of earlier calls); ``callback``
