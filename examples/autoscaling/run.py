@@ -65,8 +65,10 @@ estimator.fit(logs=False)  # on a terminal: one updating progress line
 job = estimator.latest_training_job.describe()
 print(f"Trained {job['TrainingJobName']} in {job['TrainingTimeInSeconds']} s; model at {estimator.model_data}")
 
-# 4. The reward curve, from the metrics the job logged (Coach's Training> lines).
-curve = TrainingJobAnalytics(job["TrainingJobName"], metric_names=["reward-training"]).plot(str(output / "reward-curve.png"))
+# 4. The reward curve, from the metrics the job logged: Coach's Training> lines (each copy's week-long episodes end
+#    together, so few points) and the periodic evaluations on seeds of the job's own.
+curve = TrainingJobAnalytics(job["TrainingJobName"], metric_names=["reward-training", "reward-evaluation"]).plot(
+    str(output / "reward-curve.png"))
 print(f"Reward curve: {curve}")
 
 # 5. Evaluate from the checkpoint channel in a second job, as the SageMaker notebook did.

@@ -32,7 +32,8 @@ def reward_curve(frame: pd.DataFrame, metrics: Iterable[str], path: str | Path, 
         series = frame[frame.metric_name == name]
         if series.empty:
             continue
-        line, = ax.plot(series.timestamp, series.value, alpha=0.35, linewidth=1)
+        # each point marked too: a metric logged rarely (an evaluation, week-long episodes) is a few points
+        line, = ax.plot(series.timestamp, series.value, alpha=0.35, linewidth=1, marker="o", markersize=3)
         window = max(1, len(series) // 20)
         smooth = series.value.rolling(window, min_periods=1).mean()
         ax.plot(series.timestamp, smooth, color=line.get_color(), linewidth=2, label=f"{name} (moving average)")
