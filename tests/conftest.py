@@ -42,10 +42,11 @@ def _kill_what_is_left(home: Path) -> None:
     import psutil
 
     from rlops.exceptions import StoreError
-    from rlops.store import EndpointStore, JobStore
+    from rlops.store import EndpointStore, JobStore, TuningStore
 
     try:
-        pids = [(j.supervisor_pid, j.supervisor_started) for j in JobStore().list() if not j.is_terminal]
+        pids = [(t.supervisor_pid, t.supervisor_started) for t in TuningStore().list() if not t.is_terminal]
+        pids += [(j.supervisor_pid, j.supervisor_started) for j in JobStore().list() if not j.is_terminal]
         pids += [(e.pid, e.pid_started) for e in EndpointStore().list()]
     except StoreError:  # a test left the store unreadable on purpose (an old schema): it started nothing
         return

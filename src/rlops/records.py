@@ -60,6 +60,28 @@ class SecondaryStatus(_Status):
 ACTIVE_STATUSES = tuple(s for s in JobStatus if s.is_active)
 
 
+class TuningJobStatus(_Status):
+    """``HyperParameterTuningJobStatus``."""
+
+    IN_PROGRESS = "InProgress"
+    COMPLETED = "Completed"
+    FAILED = "Failed"
+    STOPPING = "Stopping"
+    STOPPED = "Stopped"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (TuningJobStatus.COMPLETED, TuningJobStatus.FAILED, TuningJobStatus.STOPPED)
+
+
+class ObjectiveStatus(_Status):
+    """A trial's ``ObjectiveStatus``: whether its job gave a final objective value."""
+
+    PENDING = "Pending"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+
+
 class EndpointStatus(_Status):
     """``EndpointStatus``."""
 
@@ -133,3 +155,65 @@ class EndpointRecord:
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+
+@dataclass
+class TuningJobRecord:
+    """One hyperparameter tuning job: its status, its spec and the process that runs its search."""
+
+    name: str
+    status: TuningJobStatus
+    failure_reason: str | None
+    spec: dict[str, Any]
+    work_dir: str
+    log_path: str
+    created_at: float
+    ended_at: float | None
+    heartbeat_at: float | None
+    supervisor_pid: int | None
+    supervisor_started: float | None
+    supervisor_host: str | None
+    stop_requested: bool
+    restarts: int
+
+    def __post_init__(self):
+        self.status = TuningJobStatus(self.status)
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status.is_terminal
+
+
+@dataclass
+class TrialRecord:
+    """One training job a tuning job started, with the values it tried and the objective it reached.
+
+    ``job_status`` and the times are the training job's, read with the trial."""
+
+    training_job_name: str
+    tuning_job_name: str
+    trial_number: int
+    hyperparameters: dict[str, Any]
+    objective_status: ObjectiveStatus
+    final_objective: float | None
+    early_stopped: bool
+    created_at: float
+    job_status: JobStatus | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    failure_reason: str | None = None
+
+    def __post_init__(self):
+        self.objective_status = ObjectiveStatus(self.objective_status)
+        if self.job_status is not None:
+            self.job_status = JobStatus(self.job_status)
+
+
+def best_trial(trials: list[TrialRecord], maximize: bool) -> TrialRecord | None:
+    """The trial with the best final objective among those that ran to completion (an early-stopped job only
+    when no job completed): SageMaker's ``BestTrainingJob``."""
+    scored = [t for t in trials if t.objective_status == ObjectiveStatus.SUCCEEDED and t.final_objective is not None]
+    pool = [t for t in scored if not t.early_stopped] or scored
+    if not pool:
+        return None
+    return (max if maximize else min)(pool, key=lambda t: t.final_objective)

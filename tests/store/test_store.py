@@ -44,7 +44,7 @@ def test_out_of_date_schema_names_the_upgrade_command(rlops_home):
     JobStore()
     dispose_engines()
     with sqlite3.connect(rlops_home / "rlops.db") as conn:
-        conn.execute("UPDATE alembic_version SET version_num = '0000'")
+        conn.execute("UPDATE rlops_alembic_version SET version_num = '0000'")
     with pytest.raises(SchemaOutOfDate, match=re.escape("Run `rlops db upgrade`")):
         JobStore()
 
@@ -102,6 +102,36 @@ def test_db_upgrade_migrates_an_older_store(rlops_home):
     with pytest.raises(SchemaOutOfDate, match="'0001'.*rlops db upgrade"):
         JobStore()
     result = CliRunner().invoke(cli, ["db", "upgrade"])
-    assert result.exit_code == 0 and "upgraded 0001 -> 0002" in result.output
+    assert result.exit_code == 0 and "upgraded 0001 -> 0003" in result.output
     dispose_engines()
     assert JobStore().list() == []
+
+
+def test_db_upgrade_moves_an_older_revision_table_aside_for_optuna(rlops_home):
+    """Stores before 0003 kept their revision in Alembic's default table, which Optuna's tables also use: the
+    upgrade moves it to rlops's own, and Optuna's study then lives in the same database."""
+    import optuna
+    from click.testing import CliRunner
+    from sqlalchemy import create_engine, inspect
+
+    from rlops.cli.main import cli
+    from rlops.runtime.tuner import open_storage
+    from rlops.store.engine import upgrade
+
+    url = f"sqlite:///{rlops_home / 'rlops.db'}"
+    rlops_home.mkdir(parents=True, exist_ok=True)
+    old = create_engine(url)
+    upgrade(old, "0002")
+    with old.begin() as conn:  # as an rlops before 0003 left it
+        conn.exec_driver_sql("ALTER TABLE rlops_alembic_version RENAME TO alembic_version")
+    old.dispose()
+    with pytest.raises(SchemaOutOfDate, match="'0002'.*rlops db upgrade"):
+        JobStore()
+    result = CliRunner().invoke(cli, ["db", "upgrade"])
+    assert result.exit_code == 0 and "upgraded 0002 -> 0003" in result.output, result.output
+    dispose_engines()
+    study = optuna.create_study(storage=open_storage(url), study_name="shared")
+    study.tell(study.ask(), 1.0)
+    assert JobStore().list() == [] and len(optuna.load_study(study_name="shared", storage=url).trials) == 1
+    tables = inspect(create_engine(url)).get_table_names()
+    assert {"rlops_alembic_version", "alembic_version", "tuning_jobs", "trials"} <= set(tables)

@@ -15,11 +15,8 @@ supervisor died is recorded ``Failed`` with the reason.
 from __future__ import annotations
 
 import functools
-import os
 import shutil
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -27,11 +24,11 @@ from typing import Iterable, Iterator
 from rlops.records import JobRecord, MetricPoint
 from rlops.runtime.endpoints import LocalEndpoints
 from rlops.runtime.layout import ENDED_MARKER
-from rlops.runtime.reconcile import process_start_time, supervisor_death
-from rlops.runtime.service import JobService, RuntimeService
+from rlops.runtime.reconcile import start_detached, supervisor_death
+from rlops.runtime.service import JobService, RuntimeService, TuningService
 from rlops.runtime.spec import JobSpec
 from rlops.settings import database_url, jobs_dir
-from rlops.store import EndpointStore, JobStore
+from rlops.store import EndpointStore, JobStore, TuningStore
 
 POLL_S = 0.05
 #: How often a follower reads the store even without the end marker (a supervisor that died).
@@ -53,6 +50,12 @@ class LocalRuntime(RuntimeService):
     @functools.cached_property
     def endpoints(self) -> LocalEndpoints:
         return LocalEndpoints(EndpointStore(self.database_url))
+
+    @functools.cached_property
+    def tuning(self) -> TuningService:
+        from rlops.runtime.tuning import LocalTuning
+
+        return LocalTuning(TuningStore(self.database_url))
 
     @property
     def location(self) -> str:
@@ -83,13 +86,9 @@ class LocalJobs(JobService):
         try:
             work_dir.mkdir(parents=True, exist_ok=True)
             log_path.touch()
-            with open(work_dir / "supervisor.log", "ab") as supervisor_log:
-                process = subprocess.Popen(
-                    [sys.executable, "-m", "rlops.runtime.supervisor", spec.name, "--store", self.store.url],
-                    stdin=subprocess.DEVNULL, stdout=supervisor_log, stderr=subprocess.STDOUT,
-                    start_new_session=True, close_fds=True, env=_supervisor_env(),
-                )
-            self.store.set_supervisor(spec.name, process.pid, process_start_time(process.pid), socket.gethostname())
+            pid, started = start_detached("rlops.runtime.supervisor", [spec.name, "--store", self.store.url],
+                                          work_dir / "supervisor.log")
+            self.store.set_supervisor(spec.name, pid, started, socket.gethostname())
         except BaseException:
             self.store.delete(spec.name)
             shutil.rmtree(work_dir, ignore_errors=True)
@@ -172,10 +171,3 @@ class _EndWatch:
             return self.jobs.describe(self.name)
         return None
 
-
-def _supervisor_env() -> dict[str, str]:
-    """The caller's environment, with rlops importable even when it runs from a source tree."""
-    env = dict(os.environ)
-    package_root = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-    return env

@@ -1,5 +1,8 @@
 """Is a job's supervisor, or an endpoint's server, still alive? The runtime's question, not the store's.
 
+Also where those processes are started (:func:`start_detached`), so that what is started and what
+is checked agree on how a process is identified.
+
 A process is identified by its pid and its creation time together, so a pid reused by another
 process is not mistaken for the one rlops started. A supervisor on another machine (a store
 shared through a server database) is judged by its heartbeat instead.
@@ -7,8 +10,12 @@ shared through a server database) is judged by its heartbeat instead.
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import psutil
 
@@ -66,3 +73,15 @@ def supervisor_death(job: JobRecord) -> str | None:
     if silent > HEARTBEAT_TIMEOUT_S:
         return f"InternalServerError: the job's supervisor on {job.supervisor_host} has not reported for {silent:.0f} s."
     return None
+
+
+def start_detached(module: str, args: list[str], output: Path) -> tuple[int, float]:
+    """Start ``python -m module args`` in a session of its own (it outlives its caller), its output appended to
+    ``output``. Returns its pid and creation time, which :func:`is_alive` takes."""
+    env = dict(os.environ)  # with rlops importable even when it runs from a source tree
+    package_root = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    with open(output, "ab") as stream:
+        process = subprocess.Popen([sys.executable, "-m", module, *args], stdin=subprocess.DEVNULL, stdout=stream,
+                                   stderr=subprocess.STDOUT, start_new_session=True, close_fds=True, env=env)
+    return process.pid, process_start_time(process.pid)

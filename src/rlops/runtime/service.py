@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from rlops.records import EndpointRecord, JobRecord, MetricPoint
-from rlops.runtime.spec import JobSpec
+from rlops.records import EndpointRecord, JobRecord, MetricPoint, TrialRecord, TuningJobRecord
+from rlops.runtime.spec import JobSpec, TuningSpec
 from rlops.storage import to_uri
 
 
@@ -123,11 +123,47 @@ class EndpointService(abc.ABC):
         """POST ``body`` to the endpoint's ``/invocations``; its answer, or ``PredictionError``."""
 
 
+class TuningService(abc.ABC):
+    """Hyperparameter tuning jobs: SageMaker's CreateHyperParameterTuningJob, DescribeHyperParameterTuningJob,
+    StopHyperParameterTuningJob and ListTrainingJobsForHyperParameterTuningJob. Each trial is an ordinary
+    training job of :class:`JobService`."""
+
+    @abc.abstractmethod
+    def create(self, spec: TuningSpec) -> TuningJobRecord:
+        """Record the tuning job and start its tuner; on any failure nothing is left behind."""
+
+    @abc.abstractmethod
+    def describe(self, name: str) -> TuningJobRecord:
+        """The tuning job (``NotFound`` if there is none); a tuner that died is started again where it was."""
+
+    @abc.abstractmethod
+    def list(self, status: str | None = None, name_contains: str | None = None,
+             limit: int | None = None) -> list[TuningJobRecord]:
+        """Tuning jobs, newest first."""
+
+    @abc.abstractmethod
+    def trials(self, name: str) -> list[TrialRecord]:
+        """The training jobs the tuning job started, in order, with their tuned values and objectives."""
+
+    @abc.abstractmethod
+    def stop(self, name: str) -> TuningJobRecord:
+        """Stop the search and every training job it has running; a finished tuning job is left as it is."""
+
+    @abc.abstractmethod
+    def wait(self, name: str) -> TuningJobRecord:
+        """Block until the tuning job has ended; its final record."""
+
+    @abc.abstractmethod
+    def logs(self, name: str) -> str:
+        """The tuner's log: each trial started and ended, with its values and objective."""
+
+
 class RuntimeService(abc.ABC):
-    """Everything the SDK and the CLI ask of rlops: ``jobs``, ``endpoints`` and batch transform."""
+    """Everything the SDK and the CLI ask of rlops: ``jobs``, ``endpoints``, ``tuning`` and batch transform."""
 
     jobs: JobService
     endpoints: EndpointService
+    tuning: TuningService
 
     @property
     @abc.abstractmethod

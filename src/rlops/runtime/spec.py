@@ -107,3 +107,47 @@ class JobSpec:
     def model_archive(self) -> Path:
         """The job's ``model.tar.gz`` (written when the job ends)."""
         return self.output_dir / "model.tar.gz"
+
+
+@dataclass
+class TuningSpec:
+    """What a hyperparameter tuning job is asked to do (SageMaker's ``HyperParameterTuningJobConfig`` and
+    ``TrainingJobDefinition``): the store keeps it as JSON and the tuner process runs it.
+
+    ``parameter_ranges`` is SageMaker's ``ParameterRanges`` (``ContinuousParameterRanges``,
+    ``IntegerParameterRanges``, ``CategoricalParameterRanges``), with JSON values rather than strings so that
+    every value keeps its type and precision. ``job`` is the training jobs' spec, trial names and tuned values
+    aside.
+    """
+
+    name: str
+    job: dict[str, Any]  # a JobSpec's dict
+    objective_metric: str
+    objective_type: str  # Maximize or Minimize
+    parameter_ranges: dict[str, list[dict[str, Any]]]
+    strategy: str = "Bayesian"  # Bayesian, Random, Grid, Hyperband
+    max_jobs: int = 1
+    max_parallel_jobs: int = 1
+    early_stopping_type: str = "Off"  # Off or Auto
+    random_seed: int | None = None
+    #: Hyperband's resources (SageMaker's HyperbandStrategyConfig): a job's nth objective data point is resource n.
+    min_resource: int = 1
+    max_resource: int | None = None
+    #: ``{"WarmStartType": ..., "ParentHyperParameterTuningJobs": [names]}`` or None.
+    warm_start: dict[str, Any] | None = None
+    #: The estimator class that ``HyperparameterTuner.attach`` rebuilds (``module:qualname``).
+    estimator_class: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TuningSpec":
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def job_spec(self) -> JobSpec:
+        return JobSpec.from_dict(self.job)
+
+    def tuned_names(self) -> list[str]:
+        return [r["Name"] for ranges in self.parameter_ranges.values() for r in ranges]

@@ -6,5 +6,6 @@ service, which returns the records of :mod:`rlops.records`.
 
 from rlops.store.endpoints import EndpointStore
 from rlops.store.jobs import JobStore
+from rlops.store.tuning import TuningStore
 
-__all__ = ["EndpointStore", "JobStore"]
+__all__ = ["EndpointStore", "JobStore", "TuningStore"]

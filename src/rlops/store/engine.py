@@ -3,6 +3,10 @@
 Every store call runs in one short transaction. On SQLite, writers open theirs with
 ``BEGIN IMMEDIATE`` so that two processes never deadlock upgrading a read lock; WAL keeps
 readers from waiting on writers, and a busy timeout makes writers queue instead of failing.
+
+The schema's revision is kept in ``rlops_alembic_version`` (stores written before tuning existed
+kept it in Alembic's default ``alembic_version``; ``rlops db upgrade`` moves it), so that Optuna's
+tables, which keep their own revision in ``alembic_version``, can live in the same database.
 """
 
 from __future__ import annotations
@@ -18,7 +22,11 @@ from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from rlops.exceptions import SchemaOutOfDate, StoreError
 
 #: The newest migration in ``migrations/versions``; a test checks they agree.
-HEAD_REVISION = "0002"
+HEAD_REVISION = "0003"
+#: Where the schema's revision is recorded (``migrations/env.py`` passes it to Alembic).
+VERSION_TABLE = "rlops_alembic_version"
+#: Revisions an older rlops recorded in Alembic's default table.
+LEGACY_REVISIONS = ("0001", "0002")
 UPGRADE_COMMAND = "rlops db upgrade"
 BUSY_TIMEOUT_MS = 30_000
 
@@ -52,6 +60,13 @@ def _create_engine(url: str) -> Engine:
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+    configure_sqlite(engine)
+    return engine
+
+
+def configure_sqlite(engine: Engine) -> None:
+    """WAL, a busy timeout, foreign keys, and ``BEGIN IMMEDIATE`` for connections marked ``rlops_write``
+    (an engine whose execution options mark it so writes in every transaction)."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -70,8 +85,6 @@ def _create_engine(url: str) -> Engine:
         mode = "IMMEDIATE" if conn.get_execution_options().get("rlops_write") else "DEFERRED"
         conn.exec_driver_sql(f"BEGIN {mode}")
 
-    return engine
-
 
 @contextlib.contextmanager
 def transaction(engine: Engine, write: bool) -> Iterator[Connection]:
@@ -86,9 +99,18 @@ def transaction(engine: Engine, write: bool) -> Iterator[Connection]:
 def current_revision(engine: Engine) -> str | None:
     """The schema revision recorded in the database, or None for an empty database."""
     with engine.connect() as conn:
-        if not inspect(conn).has_table("alembic_version"):
-            return None
-        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        tables = inspect(conn)
+        if tables.has_table(VERSION_TABLE):
+            return conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+        return _legacy_revision(conn)
+
+
+def _legacy_revision(conn: Connection) -> str | None:
+    """The revision an rlops before 0003 recorded in ``alembic_version`` (not Optuna's, which shares that table)."""
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return revision if revision in LEGACY_REVISIONS else None
 
 
 def ensure_schema(engine: Engine) -> None:
@@ -130,6 +152,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         with engine.connect() as conn:
             conn = conn.execution_options(rlops_write=True)
             config.attributes["connection"] = conn
+            legacy = _legacy_revision(conn)
+            if legacy is not None:  # move the revision to rlops's own table first
+                command.stamp(config, legacy)
+                conn.execute(text("DROP TABLE alembic_version"))
             command.upgrade(config, revision)
             conn.commit()
     except Exception as exc:  # alembic raises many types; all mean the same to the user

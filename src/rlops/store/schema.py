@@ -80,3 +80,36 @@ endpoints = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
 )
+
+tuning_jobs = Table(
+    "tuning_jobs",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("status", String(32), nullable=False),  # InProgress, Completed, Failed, Stopping, Stopped
+    Column("failure_reason", Text),
+    Column("spec", Text, nullable=False),  # JSON: the TuningSpec
+    Column("work_dir", Text, nullable=False),
+    Column("log_path", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("ended_at", Float),
+    Column("heartbeat_at", Float),
+    Column("supervisor_pid", Integer),  # the tuner process
+    Column("supervisor_started", Float),
+    Column("supervisor_host", String(255)),
+    Column("stop_requested", Boolean, nullable=False, default=False),
+    Column("restarts", Integer, nullable=False, default=0),  # times the tuner was started again after dying
+)
+
+tuning_trials = Table(
+    "tuning_trials",
+    metadata,
+    Column("training_job_name", String(63), primary_key=True),
+    Column("tuning_job_name", String(32), ForeignKey("tuning_jobs.name", ondelete="CASCADE"), nullable=False),
+    Column("trial_number", Integer, nullable=False),
+    Column("hyperparameters", Text, nullable=False),  # JSON: the tuned values, as the job received them
+    Column("objective_status", String(16), nullable=False),  # Pending, Succeeded, Failed
+    Column("final_objective", Float),
+    Column("early_stopped", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_tuning_trials_tuning_job", "tuning_job_name", "trial_number"),
+)
