@@ -1,4 +1,5 @@
-"""``TrainingJobAnalytics``: a job's metrics as a pandas DataFrame (SageMaker's ``sagemaker.analytics``).
+"""``TrainingJobAnalytics``: a job's metrics as a pandas DataFrame (SageMaker's ``sagemaker.analytics``);
+``HyperparameterTuningJobAnalytics``: the training jobs of a tuning job, one row each.
 
 Unlike SageMaker's, it works in local mode, while the job runs, and keeps every data point;
 ``period`` (seconds) averages them into buckets the way CloudWatch did.
@@ -228,3 +229,12 @@ class HyperparameterTuningJobAnalytics:
 
     def export_csv(self, filename: str) -> None:
         self.dataframe().to_csv(filename, index=False)
+
+    def plot(self, path: str) -> str:
+        """Write a picture of the final objective against trial number and against each tuned hyperparameter."""
+        from rlops.plots import tuning_picture
+
+        config = self.description()["HyperParameterTuningJobConfig"]
+        objective = config["HyperParameterTuningJobObjective"]
+        return str(tuning_picture(self.dataframe(), objective["MetricName"], self.tuning_ranges,
+                                  objective["Type"] == "Maximize", path, title=self.name))

@@ -73,3 +73,49 @@ def load_and_capacity(traces: dict[str, dict[str, list[float]]], path: str | Pat
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def tuning_picture(frame: pd.DataFrame, objective: str, ranges: dict[str, dict], maximize: bool, path: str | Path,
+                   title: str = "") -> Path:
+    """A tuning job at a glance: each training job's final objective against its trial number (with the best so
+    far), then against each tuned hyperparameter (log axes for logarithmic ranges). Jobs stopped early are
+    crosses; failed jobs, which have no objective, are left out."""
+    plt = _pyplot()
+    names = list(ranges)
+    fig, axes = plt.subplots(1, 1 + len(names), figsize=(4.2 * (1 + len(names)), 4), squeeze=False)
+    axes = axes[0]
+    scored = frame[frame["FinalObjectiveValue"].notna()] if not frame.empty else frame
+    early = scored["EarlyStopped"].astype(bool) if not scored.empty else pd.Series(dtype=bool)
+    groups = [(scored[~early], "o", "completed"), (scored[early], "x", "stopped early")]
+    trial = pd.Series(np.arange(1, len(frame) + 1), index=frame.index)
+    ax = axes[0]
+    for part, marker, label in groups:
+        if not part.empty:
+            ax.scatter(trial[part.index], part["FinalObjectiveValue"], marker=marker, label=label)
+    completed = scored[~early]
+    if not completed.empty:
+        best = completed["FinalObjectiveValue"].cummax() if maximize else completed["FinalObjectiveValue"].cummin()
+        ax.step(trial[completed.index], best, where="post", color="black", linewidth=1.5, label="best so far")
+    ax.set_xlabel("trial")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_ylabel(objective)
+    ax.set_title(title or "objective by trial")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize=8)
+    for ax, name in zip(axes[1:], names):
+        categorical = "Values" in ranges[name]
+        for part, marker, label in groups:
+            if part.empty:
+                continue
+            x = part[name].map(lambda v: str(v)) if categorical else part[name]
+            ax.scatter(x, part["FinalObjectiveValue"], marker=marker, label=label)
+        if ranges[name].get("ScalingType") == "Logarithmic":
+            ax.set_xscale("log")
+        ax.set_xlabel(name)
+        ax.set_ylabel(objective)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

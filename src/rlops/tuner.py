@@ -314,6 +314,9 @@ class HyperparameterTuner:
                 f"'{self.objective_metric_name}', 'Regex': ...}} to metric_definitions.")
         if self.random_seed is not None and (not isinstance(self.random_seed, int) or isinstance(self.random_seed, bool)):
             raise UsageError(f"random_seed is an integer; got {self.random_seed!r}.")
+        runtime = self.max_runtime_in_seconds
+        if runtime is not None and (not isinstance(runtime, (int, float)) or isinstance(runtime, bool) or runtime <= 0):
+            raise UsageError(f"max_runtime_in_seconds is a positive number of seconds; got {runtime!r}.")
         self._hyperband()
         self._check_warm_start()
         self._check_estimator()
@@ -435,7 +438,7 @@ class HyperparameterTuner:
             max_jobs=self.max_jobs, max_parallel_jobs=self.max_parallel_jobs, early_stopping_type=self.early_stopping_type,
             random_seed=self.random_seed, min_resource=low, max_resource=high,
             warm_start=self.warm_start_config.to_input_req() if self.warm_start_config else None,
-            estimator_class=f"{estimator_class.__module__}:{estimator_class.__qualname__}",
+            max_runtime=self.max_runtime_in_seconds, estimator_class=f"{estimator_class.__module__}:{estimator_class.__qualname__}",
         )
 
     def _require_job(self) -> _TuningJob:
@@ -450,6 +453,8 @@ class HyperparameterTuner:
     def stop_tuning_job(self) -> None:
         """Stop the search and its running training jobs; returns at once (``wait()`` to see it end)."""
         self._require_job().stop()
+
+    stop = stop_tuning_job
 
     def describe(self) -> dict[str, Any]:
         """SageMaker's ``DescribeHyperParameterTuningJob`` answer."""
@@ -517,7 +522,8 @@ class HyperparameterTuner:
                        max_jobs=spec.max_jobs, max_parallel_jobs=spec.max_parallel_jobs,
                        warm_start_config=WarmStartConfig.from_job_desc(spec.warm_start),
                        strategy_config=hyperband if spec.strategy == "Hyperband" else None,
-                       early_stopping_type=spec.early_stopping_type, random_seed=spec.random_seed)
+                       early_stopping_type=spec.early_stopping_type, random_seed=spec.random_seed,
+                       max_runtime_in_seconds=spec.max_runtime)
         tuner.estimator = estimator
         tuner.sagemaker_session = session
         tuner._current_job_name = tuning_job_name

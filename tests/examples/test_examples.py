@@ -113,3 +113,11 @@ def test_a_sagemaker_ray_notebook_runs_with_its_shipped_launcher_and_tensorflow_
     assert sum("image/png" in o.get("data", {}) for o in outputs) == 1  # episode_reward_mean over time
     assert re.search(r"Evaluation summary> episodes=5, mean return=\d", log)  # the evaluation job, on the model channel
     assert texts[-1].strip() in ("[0]", "[1]")  # result["outputs"]["actions_0"] of RLlib's {"inputs": ...} request
+
+
+def test_tuning_script(rlops_home, tmp_path):
+    out = run_example("tuning/run.py", "--jobs", "2", "--steps", "2048", "--output", str(tmp_path / "out"),
+                      home=rlops_home, cwd=tmp_path)
+    assert re.search(r"preset defaults\s+\S+\s+lin_0.001\s+32\s+0.0000", out)
+    assert re.search(r"best of the search\s+\S+\s+\S+\s+\d+\s+\S+", out)
+    assert (tmp_path / "out" / "tuning.png").is_file()

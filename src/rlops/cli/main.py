@@ -14,6 +14,7 @@ from rlops.cli.presets import presets
 from rlops.cli.s3 import s3
 from rlops.cli.serve import serve
 from rlops.cli.train import train
+from rlops.cli.tuning import tuning
 from rlops.exceptions import RlopsError
 
 
@@ -53,6 +54,8 @@ def cli() -> None:
       rlops jobs logs JOB --follow        a job's log as it is written
       rlops jobs metrics JOB              reward curves and losses, summarised
       rlops jobs stop JOB                 SIGTERM, grace period, SIGKILL
+      rlops tuning list                   hyperparameter tuning jobs and their best
+      rlops tuning plot TUNING            objective against trial and each hyperparameter
       eval "$(rlops s3 env)"              boto3 and the AWS CLI on rlops's buckets
       rlops db upgrade                    bring the job store's schema up to date
     """
@@ -65,6 +68,7 @@ cli.add_command(evaluate)
 cli.add_command(plot)
 cli.add_command(serve)
 cli.add_command(s3)
+cli.add_command(tuning)
 for command in (endpoints, predict, transform, export):
     cli.add_command(command)
 

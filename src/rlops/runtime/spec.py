@@ -135,6 +135,8 @@ class TuningSpec:
     max_resource: int | None = None
     #: ``{"WarmStartType": ..., "ParentHyperParameterTuningJobs": [names]}`` or None.
     warm_start: dict[str, Any] | None = None
+    #: Stop the search (and its running jobs) after this many seconds (SageMaker's max_runtime_in_seconds).
+    max_runtime: float | None = None
     #: The estimator class that ``HyperparameterTuner.attach`` rebuilds (``module:qualname``).
     estimator_class: str | None = None
 

@@ -215,13 +215,18 @@ class Tuner:
         self.adopt()
         next_beat = 0.0
         stopping = False
+        deadline = self.record.created_at + spec.max_runtime if spec.max_runtime else math.inf
         while True:
             now = time.monotonic()
             if now >= next_beat:
                 next_beat = now + HEARTBEAT_S
-                if self.store.heartbeat(spec.name) and not stopping:
+                requested = self.store.heartbeat(spec.name)
+                overdue = time.time() >= deadline
+                if (requested or overdue) and not stopping:
                     stopping = True
-                    self.say("Stop requested: stopping the running training jobs")
+                    self.say(("Stop requested" if requested else
+                              f"max_runtime_in_seconds ({spec.max_runtime:g} s) reached")
+                             + ": stopping the running training jobs")
                     for run in self.running.values():
                         self.jobs.stop(run.job)
             for run in list(self.running.values()):
