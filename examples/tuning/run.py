@@ -54,7 +54,7 @@ tuner = HyperparameterTuner(
         ENT_COEF: ContinuousParameter(0.0, 0.02),
     },
     strategy=args.strategy, objective_type="Maximize", max_jobs=args.jobs, max_parallel_jobs=args.parallel,
-    base_tuning_job_name="cartpole-tuning", random_seed=0,
+    base_tuning_job_name="cartpole", random_seed=0,
 )
 print(f"Tuning {PRESET} at {args.steps:,} steps a job: {args.jobs} jobs, {args.parallel} at a time, {args.strategy}")
 tuner.fit(wait=False)

@@ -110,7 +110,10 @@ def tuning_picture(frame: pd.DataFrame, objective: str, ranges: dict[str, dict],
             x = part[name].map(lambda v: str(v)) if categorical else part[name]
             ax.scatter(x, part["FinalObjectiveValue"], marker=marker, label=label)
         if ranges[name].get("ScalingType") == "Logarithmic":
+            from matplotlib.ticker import NullFormatter
+
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())  # minor labels of a short log axis overlap
         ax.set_xlabel(name)
         ax.set_ylabel(objective)
         ax.grid(alpha=0.3)

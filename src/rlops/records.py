@@ -92,7 +92,23 @@ class EndpointStatus(_Status):
 
 
 @dataclass
-class JobRecord:
+class SupervisedRecord:
+    """What a training job and a tuning job have alike: a process of rlops's that runs it, with its heartbeat,
+    and whether a stop was asked for (:func:`rlops.runtime.reconcile.supervisor_death` reads these)."""
+
+    heartbeat_at: float | None
+    supervisor_pid: int | None
+    supervisor_started: float | None
+    supervisor_host: str | None
+    stop_requested: bool
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status.is_terminal
+
+
+@dataclass
+class JobRecord(SupervisedRecord):
     """One training job as the store holds it."""
 
     name: str
@@ -107,19 +123,10 @@ class JobRecord:
     created_at: float
     started_at: float | None
     ended_at: float | None
-    heartbeat_at: float | None
-    supervisor_pid: int | None
-    supervisor_started: float | None
-    supervisor_host: str | None
-    stop_requested: bool
     transitions: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self):
         self.status = JobStatus(self.status)
-
-    @property
-    def is_terminal(self) -> bool:
-        return self.status.is_terminal
 
 
 @dataclass
@@ -158,7 +165,7 @@ class EndpointRecord:
 
 
 @dataclass
-class TuningJobRecord:
+class TuningJobRecord(SupervisedRecord):
     """One hyperparameter tuning job: its status, its spec and the process that runs its search."""
 
     name: str
@@ -169,19 +176,10 @@ class TuningJobRecord:
     log_path: str
     created_at: float
     ended_at: float | None
-    heartbeat_at: float | None
-    supervisor_pid: int | None
-    supervisor_started: float | None
-    supervisor_host: str | None
-    stop_requested: bool
     restarts: int
 
     def __post_init__(self):
         self.status = TuningJobStatus(self.status)
-
-    @property
-    def is_terminal(self) -> bool:
-        return self.status.is_terminal
 
 
 @dataclass

@@ -243,3 +243,39 @@ def test_a_tuned_key_the_preset_cannot_take_is_refused_before_any_job(estimator_
         HyperparameterTuner(estimator, "reward-evaluation",
                             {"rl.algorithm.hyperparameters.no_such_setting": ContinuousParameter(0.0, 1.0)})
     assert Session().service.tuning.list() == []
+
+
+@pytest.mark.slow
+def test_median_rule_stops_jobs_below_the_median_of_earlier_ones(tunable):
+    # the running average of tunable.py's points is proportional to its quality at every step, so a job is stopped
+    # exactly when its quality is below the median of the jobs that completed before it (after 3 of them)
+    tuner = HyperparameterTuner(tunable(steps=20, sleep=0.1), "score", {"x": ContinuousParameter(0.0, 1.0)},
+                                strategy="Bayesian", early_stopping_type="Auto", max_jobs=6, max_parallel_jobs=1,
+                                random_seed=11)
+    tuner.fit(job_name="median-tuning")
+    frame = tuner.analytics().dataframe()
+    quality = 100 - 1000 * (frame["x"] - 0.3) ** 2
+    stopped = frame.index[frame["EarlyStopped"]]
+    assert len(stopped) >= 1 and min(stopped) >= 3  # the first 3 jobs are never stopped
+    for i in stopped:
+        earlier = quality[:i][~frame["EarlyStopped"][:i]]
+        assert quality[i] < earlier.median()
+    assert set(frame.loc[stopped, "TrainingJobStatus"]) == {"Stopped"}
+
+
+@pytest.mark.slow
+def test_the_tuning_job_outlives_the_process_that_started_it(tunable, rlops_home):
+    from tests.conftest import run_python
+
+    code = (f"from rlops.rl import RLEstimator\n"
+            f"from rlops.tuner import HyperparameterTuner, IntegerParameter\n"
+            f"e = RLEstimator(entry_point='tunable.py', source_dir={str(tunable(steps=1).source_dir)!r}, toolkit='sb3',"
+            f" hyperparameters={{'steps': 10, 'sleep': 0.1}}, metric_definitions={SCORE!r})\n"
+            f"HyperparameterTuner(e, 'score', {{'x': IntegerParameter(0, 1)}}, strategy='Random', max_jobs=2)"
+            f".fit(job_name='orphan-tuning', wait=False)\n")
+    run_python(code, rlops_home)  # the notebook closes as soon as the tuning job has started
+    tuner = HyperparameterTuner.attach("orphan-tuning")
+    assert Session().service.tuning.describe("orphan-tuning").status == TuningJobStatus.IN_PROGRESS
+    tuner.wait()
+    assert tuner.describe()["HyperParameterTuningJobStatus"] == "Completed"
+    assert len(tuner.analytics().dataframe()) == 2

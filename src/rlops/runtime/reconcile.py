@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psutil
 
-from rlops.records import JobRecord
+from rlops.records import SupervisedRecord
 
 #: A supervisor on another machine that has not heartbeaten for this long is presumed dead.
 HEARTBEAT_TIMEOUT_S = 60.0
@@ -60,7 +60,7 @@ def process_start_time(pid: int) -> float:
     return psutil.Process(pid).create_time()
 
 
-def supervisor_death(job: JobRecord) -> str | None:
+def supervisor_death(job: SupervisedRecord) -> str | None:
     """Why an active job's supervisor is presumed dead (a failure reason), or None if it is alive."""
     if job.is_terminal or job.supervisor_pid is None:
         return None

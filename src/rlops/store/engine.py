@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import Any, Iterator
 
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, Select, Table, create_engine, event, inspect, select, text
 
 from rlops.exceptions import SchemaOutOfDate, StoreError
 
@@ -135,6 +135,17 @@ def upgrade_database(url: str) -> tuple[str | None, str]:
         return before, current_revision(engine)
     finally:
         engine.dispose()
+
+
+def newest_first(table: Table, status: str | None, name_contains: str | None, limit: int | None) -> Select:
+    """The rows of a table of named things with a status (jobs, tuning jobs), newest first, filtered as ``list``
+    commands filter them."""
+    query = select(table).order_by(table.c.created_at.desc())
+    if status:
+        query = query.where(table.c.status == status)
+    if name_contains:
+        query = query.where(table.c.name.contains(name_contains))
+    return query.limit(limit) if limit else query
 
 
 def column_values(values: dict[str, Any]) -> dict[str, Any]:

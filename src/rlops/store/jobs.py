@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from rlops.exceptions import AlreadyExists, NotFound
 from rlops.records import ACTIVE_STATUSES, JobRecord, JobStatus, MetricPoint, SecondaryStatus
-from rlops.store.engine import column_values, get_engine, transaction
+from rlops.store.engine import column_values, get_engine, newest_first, transaction
 from rlops.store.schema import metrics, status_transitions, training_jobs
 
 _ACTIVE = [s.value for s in ACTIVE_STATUSES]
@@ -84,13 +84,7 @@ class JobStore:
 
     def list(self, status: str | None = None, name_contains: str | None = None, limit: int | None = None) -> list[JobRecord]:
         """Jobs, newest first."""
-        query = select(training_jobs).order_by(training_jobs.c.created_at.desc())
-        if status:
-            query = query.where(training_jobs.c.status == JobStatus(status).value)
-        if name_contains:
-            query = query.where(training_jobs.c.name.contains(name_contains))
-        if limit:
-            query = query.limit(limit)
+        query = newest_first(training_jobs, JobStatus(status).value if status else None, name_contains, limit)
         with transaction(self.engine, write=False) as conn:
             return [_record(row) for row in conn.execute(query)]
 

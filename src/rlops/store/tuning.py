@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from rlops.exceptions import AlreadyExists, NotFound
 from rlops.records import ObjectiveStatus, TrialRecord, TuningJobRecord, TuningJobStatus
-from rlops.store.engine import column_values, get_engine, transaction
+from rlops.store.engine import column_values, get_engine, newest_first, transaction
 from rlops.store.schema import training_jobs, tuning_jobs, tuning_trials
 
 _ACTIVE = [TuningJobStatus.IN_PROGRESS.value, TuningJobStatus.STOPPING.value]
@@ -74,13 +74,7 @@ class TuningStore:
     def list(self, status: str | None = None, name_contains: str | None = None,
              limit: int | None = None) -> list[TuningJobRecord]:
         """Tuning jobs, newest first."""
-        query = select(tuning_jobs).order_by(tuning_jobs.c.created_at.desc())
-        if status:
-            query = query.where(tuning_jobs.c.status == TuningJobStatus(status).value)
-        if name_contains:
-            query = query.where(tuning_jobs.c.name.contains(name_contains))
-        if limit:
-            query = query.limit(limit)
+        query = newest_first(tuning_jobs, TuningJobStatus(status).value if status else None, name_contains, limit)
         with transaction(self.engine, write=False) as conn:
             return [_record(row) for row in conn.execute(query)]
 
