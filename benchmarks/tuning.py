@@ -9,7 +9,7 @@ and as medians: wall time from ``fit()`` to the end of the first job that reache
 started by then, and how many Hyperband stopped early. A search that never reaches the target counts
 its whole wall time.
 
-    python benchmarks/tuning.py [--seeds 0 1 2] [--jobs 16] [--parallel 2] [--steps 20000] [--target 475]
+    python benchmarks/tuning.py [--seeds 0 1 2 3 4] [--jobs 16] [--parallel 2] [--steps 20000] [--target 475]
 
 Target (issue 12): Bayesian + Hyperband reaches the target in at most half the wall time of Random.
 """
@@ -31,7 +31,7 @@ def search(label: str, seed: int, args, output: Path) -> dict:
     from rlops.session import Session
     from rlops.tuner import ContinuousParameter, HyperparameterTuner, IntegerParameter
 
-    evaluations = max(2, args.steps // 5_000)
+    evaluations = args.evaluations
     estimator = RLEstimator(toolkit=RLToolkit.SB3, instance_type="local", output_path=str(output), hyperparameters={
         "preset": "cartpole-ppo", "training_steps": args.steps, "rl.torch_threads": 1,
         "rl.schedule.evaluation_every": args.steps // evaluations, "rl.schedule.checkpoint_every": args.steps})
@@ -71,11 +71,13 @@ def search(label: str, seed: int, args, output: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--jobs", type=int, default=16)
     parser.add_argument("--parallel", type=int, default=2)
     parser.add_argument("--steps", type=int, default=20_000)
     parser.add_argument("--target", type=float, default=475.0)
+    parser.add_argument("--evaluations", type=int, default=6,
+                        help="evaluations per job: the objective's data points, Hyperband's resources")
     args = parser.parse_args()
     import os
 

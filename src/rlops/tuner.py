@@ -236,7 +236,8 @@ class HyperparameterTuner:
     ``objective_metric_name`` must be named by a metric definition: the tuner's ``metric_definitions``, else the
     estimator's (an ``RLEstimator`` has its toolkit's: ``reward-training``, ``reward-evaluation``, ...). A job's
     objective is its metric's last data point. ``strategy``: ``Bayesian`` (Optuna's TPE), ``Random``, ``Grid``
-    (every combination of categorical values) or ``Hyperband`` (TPE with Optuna's Hyperband pruner);
+    (every combination of categorical values) or ``Hyperband`` (TPE with Optuna's Hyperband pruner, comparing
+    jobs' latest values);
     ``early_stopping_type="Auto"`` stops a job whose running average falls below the median of earlier jobs' at
     the same data point (SageMaker's rule).
     """
@@ -247,10 +248,12 @@ class HyperparameterTuner:
                  max_runtime_in_seconds: int | None = None, tags: Any = None, base_tuning_job_name: str | None = None,
                  warm_start_config: WarmStartConfig | None = None, strategy_config: StrategyConfig | None = None,
                  completion_criteria_config: Any = None, early_stopping_type: str = "Off",
-                 estimator_name: str | None = None, random_seed: int | None = None, **_unused: Any):
+                 estimator_name: str | None = None, random_seed: int | None = None, autotune: bool = False,
+                 hyperparameters_to_keep_static: list[str] | None = None):
         self.estimator = estimator
         self.objective_metric_name = objective_metric_name
-        self._hyperparameter_ranges = dict(hyperparameter_ranges or {})
+        self._hyperparameter_ranges = (dict(hyperparameter_ranges) if isinstance(hyperparameter_ranges, dict)
+                                       else hyperparameter_ranges)
         self.metric_definitions = metric_definitions
         self.strategy = strategy
         self.objective_type = objective_type
@@ -264,6 +267,9 @@ class HyperparameterTuner:
         self.completion_criteria_config = completion_criteria_config
         self.early_stopping_type = early_stopping_type
         self.random_seed = random_seed
+        if autotune:
+            raise UsageError("autotune=True (SageMaker choosing the ranges itself) is not available in rlops; give "
+                             "hyperparameter_ranges.")
         self.latest_tuning_job: _TuningJob | None = None
         self._current_job_name: str | None = None
         if estimator is not None:

@@ -9,8 +9,9 @@
 2. asks the study for values, and starts each trial as a training job named
    ``<tuning job>-<NNN>-<hex>`` with the tuned values among its hyperparameters (JSON-encoded: full
    precision, their own types), keeping at most ``max_parallel_jobs`` running;
-3. reads each running job's objective metric as it is logged and reports the running average of
-   its data points to the pruner (the nth data point is step n); a job the pruner gives up on is
+3. reads each running job's objective metric as it is logged and reports it to the pruner (the nth
+   data point is step n): its latest value to Hyperband, the running average of its points to the
+   median rule (SageMaker's rule for ``early_stopping_type="Auto"``); a job the pruner gives up on is
    stopped through the normal stop path and recorded as stopped early;
 4. tells the study each job's final objective value (its metric's last data point, as SageMaker
    defines it); a job that failed, or ended without the metric, is a failed trial and the search
@@ -149,7 +150,7 @@ def open_storage(url: str) -> optuna.storages.RDBStorage:
 
 
 def is_reporting_step(step: int) -> bool:
-    """Steps (a job's nth objective data point) whose running average goes to the pruner: every one of the
+    """Steps (a job's nth objective data point) reported to the pruner: every one of the
     first 100, then those with two significant digits (110, 120, ..., 1100, 1200, ...). The same steps for
     every job, so the pruner compares like with like, and a few hundred writes for a job that logs thousands."""
     if step <= 100:
@@ -316,15 +317,17 @@ class Tuner:
         reported = False
         for step in range(run.seen + 1, len(points) + 1):
             run.total += points[step - 1].value
-            if self.pruning and not run.early and is_reporting_step(step) and math.isfinite(run.total):
-                run.trial.report(run.total / step, step)
+            # Hyperband compares jobs' current values; the median rule their running averages (SageMaker's rule)
+            value = points[step - 1].value if self.spec.strategy == "Hyperband" else run.total / step
+            if self.pruning and not run.early and is_reporting_step(step) and math.isfinite(value):
+                run.trial.report(value, step)
                 reported = True
         run.seen = len(points)
         if reported and not job.is_terminal and run.trial.should_prune():
             run.early = True
             self.store.update_trial(run.job, early_stopped=True)
             self.say(f"Trial {run.number}: stopping {run.job} early at data point {run.seen} "
-                     f"(running average {run.total / run.seen:.6g})")
+                     f"(last value {points[-1].value:.6g}, running average {run.total / run.seen:.6g})")
             self.jobs.stop(run.job)
         if job.is_terminal:
             self.conclude(run, job.status, job.failure_reason, points[-1].value if points else None)
