@@ -49,6 +49,10 @@ class InvalidHyperparameter(UsageError):
     pass
 
 
+class InvalidDataset(UsageError):
+    """A logged-data file rlops cannot learn from: names the file, the row or episode, and the problem."""
+
+
 class NotFound(RlopsError, LookupError):
     pass
 

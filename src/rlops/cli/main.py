@@ -7,6 +7,7 @@ import sys
 import click
 
 from rlops import __version__
+from rlops.cli.datasets import datasets, ope
 from rlops.cli.endpoints import endpoints, export, predict, transform
 from rlops.cli.evaluate import evaluate, plot
 from rlops.cli.jobs import jobs
@@ -56,6 +57,8 @@ def cli() -> None:
       rlops jobs stop JOB                 SIGTERM, grace period, SIGKILL
       rlops tuning list                   hyperparameter tuning jobs and their best
       rlops tuning plot TUNING            objective against trial and each hyperparameter
+      rlops datasets collect --env E --out F   log a behaviour policy for batch RL
+      rlops ope MODEL --dataset F         estimate a policy's return from logged data
       eval "$(rlops s3 env)"              boto3 and the AWS CLI on rlops's buckets
       rlops db upgrade                    bring the job store's schema up to date
     """
@@ -69,6 +72,8 @@ cli.add_command(plot)
 cli.add_command(serve)
 cli.add_command(s3)
 cli.add_command(tuning)
+cli.add_command(datasets)
+cli.add_command(ope)
 for command in (endpoints, predict, transform, export):
     cli.add_command(command)
 
