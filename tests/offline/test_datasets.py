@@ -115,3 +115,30 @@ def test_datasets_and_ope_commands(tmp_path):
     assert estimates["IPS"]["value"] == pytest.approx(summary["return"]["mean"])  # the target is the behaviour
     bad = runner.invoke(cli, ["datasets", "describe", str(tmp_path / "missing.csv")])
     assert bad.exit_code == 2 and "does not exist" in bad.output
+
+
+def test_a_local_minari_dataset_reads_as_episodes(tmp_path, monkeypatch):
+    minari = pytest.importorskip("minari")  # installed with the test extra (Python 3.11 and later)
+    import gymnasium as gym
+    from minari.data_collector import EpisodeBuffer
+
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "minari"))
+    env = gym.make("CartPole-v1", max_episode_steps=30)
+    logged = collect("CartPole-v1", "random", episodes=4, max_steps=30, seed=5)
+    buffers = []
+    for i, episode in enumerate(logged):
+        last = episode.final_observation if episode.final_observation is not None else np.zeros(4, np.float32)
+        n = len(episode)
+        buffers.append(EpisodeBuffer(id=i, seed=5 + i, observations=np.concatenate([episode.observations, last[None]]),
+                                     actions=episode.actions, rewards=episode.rewards.tolist(),
+                                     terminations=[False] * (n - 1) + [episode.terminated],
+                                     truncations=[False] * (n - 1) + [not episode.terminated], infos={}))
+    minari.create_dataset_from_buffers("rlops/cartpole/random-v0", buffers, env=env, algorithm_name="random",
+                                       data_format="hdf5")
+    dataset = read_dataset("minari:rlops/cartpole/random-v0")
+    assert len(dataset) == 4 and dataset.n_actions == 2
+    for a, b in zip(logged, dataset):
+        np.testing.assert_array_equal(a.observations, b.observations)
+        assert a.actions.tolist() == b.actions.tolist() and a.terminated == b.terminated
+    with pytest.raises(InvalidDataset, match="minari:nobody/none-v0: not a Minari dataset installed here"):
+        read_dataset("minari:nobody/none-v0")
