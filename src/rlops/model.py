@@ -38,8 +38,11 @@ class Model:
         self.endpoint_name: str | None = None
 
     def deploy(self, initial_instance_count: int = 1, instance_type: str = "local", endpoint_name: str | None = None,
-               wait: bool = True, entry_point: str | None = None, **_ignored: Any) -> Predictor:
-        """Start an endpoint serving this model on 127.0.0.1; ``initial_instance_count`` workers share its port."""
+               wait: bool = True, entry_point: str | None = None, data_capture_config=None,
+               **_ignored: Any) -> Predictor:
+        """Start an endpoint serving this model on 127.0.0.1; ``initial_instance_count`` workers share its port.
+        ``data_capture_config`` (:class:`rlops.model_monitor.DataCaptureConfig`) records a share of its invocations
+        (default destination: ``s3://<default bucket>/model-monitor/data-capture``)."""
         if not isinstance(initial_instance_count, int) or initial_instance_count < 1:
             raise UsageError(f"initial_instance_count must be a positive integer; got {initial_instance_count!r}.")
         name = validate_name(endpoint_name, "endpoint") if endpoint_name else unique_name(self.name or "rlops-endpoint")
@@ -50,8 +53,13 @@ class Model:
             if needs and answer_format == "rlops":
                 answer_format = needs.lower()
             handler_file = None if needs else str(path)
+        capture = None
+        if data_capture_config is not None and data_capture_config.enable_capture:
+            capture = data_capture_config.settings(
+                f"s3://{self.sagemaker_session.default_bucket()}/model-monitor/data-capture")
         self.sagemaker_session.service.endpoints.create(name, self.model_data, workers=initial_instance_count, wait=wait,
-                                                         answer_format=answer_format, handler=handler_file)
+                                                         answer_format=answer_format, handler=handler_file,
+                                                         data_capture=capture)
         self.endpoint_name = name
         return Predictor(name, self.sagemaker_session)
 

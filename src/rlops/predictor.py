@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from rlops.contract import jsonable
-from rlops.exceptions import PredictionError
+from rlops.exceptions import PredictionError, UsageError
 from rlops.session import Session
 
 __all__ = ["PredictionError", "Predictor"]
@@ -24,6 +24,8 @@ class Predictor:
                  deserializer=None, **_ignored):
         self.endpoint_name = endpoint_name
         self.sagemaker_session = sagemaker_session or Session()
+        #: The event id of the last invocation the endpoint captured (None when it was not captured).
+        self.last_event_id: str | None = None
 
     @property
     def _endpoints(self):
@@ -33,10 +35,31 @@ class Predictor:
     def url(self) -> str:
         return self._endpoints.describe(self.endpoint_name).url
 
-    def predict(self, data: Any, initial_args: dict | None = None) -> Any:
-        """``data``: an observation, a list of them, a NumPy array, or a dict (``{"instances": ...}``)."""
-        answer = self._endpoints.invoke(self.endpoint_name, json.dumps(jsonable(data)).encode(), "application/json")
+    def predict(self, data: Any, initial_args: dict | None = None, target_model: str | None = None,
+                target_variant: str | None = None, inference_id: str | None = None,
+                custom_attributes: str | None = None) -> Any:
+        """``data``: an observation, a list of them, a NumPy array, or a dict (``{"instances": ...}``).
+
+        On an endpoint with data capture, ``inference_id`` becomes the captured event's id (else the endpoint makes
+        one: ``last_event_id``) and ``custom_attributes`` is kept with it (e.g. ``"episode=12"``)."""
+        headers = {name: value for name, value in (("X-Amzn-SageMaker-Inference-Id", inference_id),
+                                                   ("X-Amzn-SageMaker-Custom-Attributes", custom_attributes)) if value}
+        answer, received = self._endpoints.call(self.endpoint_name, "/invocations", json.dumps(jsonable(data)).encode(),
+                                                "application/json", headers)
+        self.last_event_id = received.get("x-rlops-event-id")
         return json.loads(answer)
+
+    def report_reward(self, event_id: str, reward: float, done: bool | None = None) -> None:
+        """Record the reward that followed a captured invocation (and whether the episode ended there), for
+        ``rlops datasets from-capture`` to join with the captured traffic."""
+        body = json.dumps({"eventId": event_id, "reward": float(reward), "done": done}).encode()
+        try:
+            self._endpoints.call(self.endpoint_name, "/rewards", body)
+        except PredictionError as exc:
+            if exc.status == 404:
+                raise UsageError(f"Endpoint {self.endpoint_name!r} has no data capture, so it cannot record rewards: "
+                                 "deploy it with data_capture_config=DataCaptureConfig(...).") from None
+            raise
 
     def delete_endpoint(self, delete_endpoint_config: bool = True) -> None:
         self._endpoints.delete(self.endpoint_name)

@@ -36,6 +36,7 @@ from rlops.runtime.service import EndpointService
 from rlops.serving.codec import ANSWER_FORMATS
 from rlops.serving.server import SERVING_FILE
 from rlops.settings import rlops_home
+from rlops.storage import resolve_uri
 from rlops.store import EndpointStore
 
 HOST = "127.0.0.1"
@@ -56,7 +57,8 @@ class LocalEndpoints(EndpointService):
         self._urls: dict[str, str] = {}  # invoke() looks an endpoint's address up once
 
     def create(self, name: str, model: str, workers: int = 1, port: int | None = None, wait: bool = True,
-               answer_format: str = "rlops", handler: str | None = None) -> EndpointRecord:
+               answer_format: str = "rlops", handler: str | None = None,
+               data_capture: dict | None = None) -> EndpointRecord:
         folder_root = rlops_home() / "endpoints" / name
         staging = Path(tempfile.mkdtemp(prefix="rlops-endpoint-"))
         try:  # unpacked once, and checked: what is not a policy is refused before anything is recorded
@@ -68,6 +70,9 @@ class LocalEndpoints(EndpointService):
                 (staging / "code").mkdir(exist_ok=True)
                 shutil.copy2(handler, staging / "code" / Path(handler).name)
                 settings["handler"] = f"code/{Path(handler).name}"
+            if data_capture:  # the server writes under <destination>/<endpoint>/, as SageMaker's did
+                folder = resolve_uri(data_capture["destination"], "destination_s3_uri") / name
+                settings["capture"] = {**data_capture, "folder": str(folder)}
             if settings:
                 (staging / SERVING_FILE).write_text(json.dumps(settings))
             if port is not None:
@@ -151,15 +156,16 @@ class LocalEndpoints(EndpointService):
         self._urls.pop(name, None)
         shutil.rmtree(Path(record.log_path).parent, ignore_errors=True)
 
-    def invoke(self, name: str, body: bytes, content_type: str = "application/json") -> bytes:
+    def call(self, name: str, path: str, body: bytes, content_type: str = "application/json",
+             headers: dict[str, str] | None = None) -> tuple[bytes, dict[str, str]]:
         url = self._urls.get(name)
         if url is None:
             url = self._urls[name] = self.describe(name).url
-        request = urllib.request.Request(f"{url}/invocations", data=body, headers={"Content-Type": content_type},
-                                         method="POST")
+        request = urllib.request.Request(f"{url}{path}", data=body, method="POST",
+                                         headers={"Content-Type": content_type, **(headers or {})})
         try:
             with urllib.request.urlopen(request, timeout=INVOKE_TIMEOUT_S) as response:
-                return response.read()
+                return response.read(), {k.lower(): v for k, v in response.headers.items()}
         except urllib.error.HTTPError as exc:
             payload = exc.read()
             try:

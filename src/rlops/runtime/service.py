@@ -89,10 +89,13 @@ class EndpointService(abc.ABC):
 
     @abc.abstractmethod
     def create(self, name: str, model: str, workers: int = 1, port: int | None = None,
-               wait: bool = True, answer_format: str = "rlops", handler: str | None = None) -> EndpointRecord:
+               wait: bool = True, answer_format: str = "rlops", handler: str | None = None,
+               data_capture: dict | None = None) -> EndpointRecord:
         """Check the model, record the endpoint and start its server; with ``wait`` until it answers.
         ``answer_format``: rlops's answers, or TensorFlow Serving's or Coach-MXNet's shape (``tensorflow``, ``mxnet``);
-        ``handler``: a SageMaker inference handler file (``model_fn``, ``input_fn``, ``predict_fn``, ``output_fn``)."""
+        ``handler``: a SageMaker inference handler file (``model_fn``, ``input_fn``, ``predict_fn``, ``output_fn``);
+        ``data_capture``: ``{"destination", "percentage", "input", "output"}`` to record invocations
+        (:mod:`rlops.serving.capture`)."""
 
     @abc.abstractmethod
     def describe(self, name: str) -> EndpointRecord:
@@ -118,9 +121,15 @@ class EndpointService(abc.ABC):
     def delete(self, name: str) -> None:
         """Stop the server and forget the endpoint."""
 
-    @abc.abstractmethod
     def invoke(self, name: str, body: bytes, content_type: str = "application/json") -> bytes:
         """POST ``body`` to the endpoint's ``/invocations``; its answer, or ``PredictionError``."""
+        return self.call(name, "/invocations", body, content_type)[0]
+
+    @abc.abstractmethod
+    def call(self, name: str, path: str, body: bytes, content_type: str = "application/json",
+             headers: dict[str, str] | None = None) -> tuple[bytes, dict[str, str]]:
+        """POST ``body`` to ``path`` on the endpoint's server: its answer and response headers (lower-case names),
+        or ``PredictionError``."""
 
 
 class TuningService(abc.ABC):

@@ -17,6 +17,10 @@ from rlops.serving.codec import RequestError, decode, encode
 
 log = logging.getLogger("rlops.serving")
 WARNING_HEADER = b"warning"
+EVENT_HEADER = b"x-rlops-event-id"
+#: SageMaker's request headers for an inference id and custom attributes, kept in the capture's event metadata.
+INFERENCE_ID_HEADER = b"x-amzn-sagemaker-inference-id"
+CUSTOM_ATTRIBUTES_HEADER = b"x-amzn-sagemaker-custom-attributes"
 
 
 def bounds_warning(policy: PortablePolicy, observations: np.ndarray) -> str | None:
@@ -34,9 +38,10 @@ def bounds_warning(policy: PortablePolicy, observations: np.ndarray) -> str | No
             f"{observations[(row, *index)]!r} not in [{low[tuple(index)]}, {high[tuple(index)]}]")
 
 
-def create_app(policy: PortablePolicy, answer_format: str = "rlops"):
-    """The ASGI app serving ``policy``, answering JSON observations in ``answer_format`` (:data:`ANSWER_FORMATS`)."""
-    return asgi_app(policy_invoke(policy, answer_format), json.dumps(policy.manifest).encode())
+def create_app(policy: PortablePolicy, answer_format: str = "rlops", capture=None):
+    """The ASGI app serving ``policy``, answering JSON observations in ``answer_format`` (:data:`ANSWER_FORMATS`);
+    ``capture``, a :class:`rlops.serving.capture.CaptureWriter`, records a sample of invocations."""
+    return asgi_app(policy_invoke(policy, answer_format), json.dumps(policy.manifest).encode(), capture)
 
 
 def policy_invoke(policy: PortablePolicy, answer_format: str = "rlops"):
@@ -63,10 +68,12 @@ def policy_invoke(policy: PortablePolicy, answer_format: str = "rlops"):
     return invoke
 
 
-def asgi_app(invoke, manifest: bytes):
-    """``GET /ping``, ``GET /policy`` and ``POST /invocations`` (answered by ``invoke``) as an ASGI callable.
+def asgi_app(invoke, manifest: bytes, capture=None):
+    """``GET /ping``, ``GET /policy`` and ``POST /invocations`` (answered by ``invoke``) as an ASGI callable; with
+    ``capture``, a sampled invocation is recorded (its event id in the ``x-rlops-event-id`` header: SageMaker's
+    inference id when the request gave one) and ``POST /rewards`` records a reward for an event id.
 
-    A plain ASGI callable rather than a framework's router: three routes need no routing table,
+    A plain ASGI callable rather than a framework's router: a few routes need no routing table,
     and skipping request and response objects takes a third off the time of a small request.
     """
 
@@ -74,34 +81,76 @@ def asgi_app(invoke, manifest: bytes):
         if scope["type"] == "lifespan":
             while (await receive())["type"] != "lifespan.shutdown":
                 await send({"type": "lifespan.startup.complete"})
+            if capture is not None:
+                capture.close()  # what was queued reaches its file before the server goes
             await send({"type": "lifespan.shutdown.complete"})
             return
         if scope["type"] != "http":
             return
         path, method = scope["path"], scope["method"]
-        warning = None
+        warning = event_id = None
         if path == "/invocations" and method == "POST":
-            chunks, more = [], True
-            while more:
-                message = await receive()
-                chunks.append(message.get("body", b""))
-                more = message.get("more_body", False)
+            request = await _body(receive)
             headers = dict(scope["headers"])
             content_type, accept = (headers[k].decode("latin-1") if k in headers else None
                                     for k in (b"content-type", b"accept"))
-            status, body, media_type, warning = invoke(b"".join(chunks), content_type, accept)
+            status, body, media_type, warning = invoke(request, content_type, accept)
+            if capture is not None and status == 200 and capture.sampled():
+                event_id, attributes = _event(headers)
+                capture.capture(request, content_type, body, media_type, event_id, attributes[0], attributes[1])
+        elif path == "/rewards" and method == "POST":
+            status, body, media_type = _reward(capture, await _body(receive))
         elif path == "/ping" and method == "GET":
             status, body, media_type = 200, b"", "text/plain"
         elif path == "/policy" and method == "GET":
             status, body, media_type = 200, manifest, "application/json"
-        elif path in ("/invocations", "/ping", "/policy"):
+        elif path in ("/invocations", "/ping", "/policy", "/rewards"):
             status, body, media_type = 405, b'{"error": "Method not allowed."}', "application/json"
         else:
             status, body, media_type = 404, b'{"error": "Not found: the server answers GET /ping and POST /invocations."}', "application/json"
         headers = [(b"content-type", media_type.encode()), (b"content-length", str(len(body)).encode())]
         if warning:  # RFC 7234's Warning header: 199, a miscellaneous warning
             headers.append((WARNING_HEADER, f'199 rlops "{warning}"'.encode("latin-1", "replace")))
+        if event_id:
+            headers.append((EVENT_HEADER, event_id.encode("latin-1", "replace")))
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
     return app
+
+
+async def _body(receive) -> bytes:
+    chunks, more = [], True
+    while more:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    return b"".join(chunks)
+
+
+def _event(headers: dict) -> tuple[str, tuple[str | None, str | None]]:
+    """The event id of a captured invocation (the request's inference id, else a new one), and the request's
+    ``(inference id, custom attributes)``."""
+    import uuid
+
+    inference_id, attributes = (headers[k].decode("latin-1") if k in headers else None
+                                for k in (INFERENCE_ID_HEADER, CUSTOM_ATTRIBUTES_HEADER))
+    return inference_id or str(uuid.uuid4()), (inference_id, attributes)
+
+
+def _reward(capture, body: bytes) -> tuple[int, bytes, str]:
+    """``POST /rewards`` with ``{"eventId": ..., "reward": ..., "done": ...}``."""
+    if capture is None:
+        return 404, b'{"error": "This endpoint has no data capture: deploy it with a DataCaptureConfig."}', "application/json"
+    try:
+        record = json.loads(body)
+        event_id, reward = record["eventId"], float(record["reward"])
+        done = record.get("done")
+        if not isinstance(event_id, str) or not np.isfinite(reward) or done not in (None, True, False):
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        return 400, json.dumps({"error": "A reward is a JSON object {\"eventId\": string, \"reward\": number, "
+                                         "\"done\": true|false (optional)}.",
+                                "received": body[:200].decode("utf-8", "replace")}).encode(), "application/json"
+    capture.reward(event_id, reward, done)
+    return 200, b'{"recorded": true}', "application/json"

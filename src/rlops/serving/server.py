@@ -37,8 +37,21 @@ def app_from_environment():
         from rlops.serving.app import asgi_app
         from rlops.serving.handler import handler_invoke
 
-        return asgi_app(handler_invoke(folder, settings["handler"]), (folder / "policy.json").read_bytes())
-    return create_app(PortablePolicy(folder), os.environ.get(FORMAT_ENV) or settings.get("answer_format", "rlops"))
+        return asgi_app(handler_invoke(folder, settings["handler"]), (folder / "policy.json").read_bytes(),
+                        capture_writer(settings))
+    return create_app(PortablePolicy(folder), os.environ.get(FORMAT_ENV) or settings.get("answer_format", "rlops"),
+                      capture_writer(settings))
+
+
+def capture_writer(settings: dict):
+    """The endpoint's data capture writer, when its settings ask for one."""
+    capture = settings.get("capture")
+    if not capture:
+        return None
+    from rlops.serving.capture import CaptureWriter
+
+    return CaptureWriter(Path(capture["folder"]), capture.get("percentage", 100.0), capture.get("input", True),
+                         capture.get("output", True))
 
 
 def check_port(host: str, port: int, wait_s: float = 0.0) -> None:
