@@ -4,6 +4,7 @@ event id, across a server restart."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,42 @@ def test_bad_capture_settings_are_refused():
         DataCaptureConfig(sampling_percentage=150)
     with pytest.raises(UsageError, match="Unknown capture option 'BODY'"):
         DataCaptureConfig(capture_options=["BODY"])
+
+
+@pytest.mark.slow
+def test_captured_episodes_and_rewards_become_a_dataset(trained, tmp_path):
+    import gymnasium as gym
+    import numpy as np
+    from click.testing import CliRunner
+
+    from rlops.cli.main import cli
+    from rlops.datasets import read_dataset
+
+    predictor = trained.deploy(1, "local", endpoint_name="traffic", data_capture_config=DataCaptureConfig(
+        enable_capture=True, sampling_percentage=100, destination_s3_uri=str(tmp_path / "capture")))
+    env = gym.make("CartPole-v1", max_episode_steps=12)
+    played = []
+    for episode in range(3):
+        obs, _ = env.reset(seed=episode)
+        steps = []
+        while True:
+            answer = predictor.predict(obs.tolist(), custom_attributes=f"episode={episode}")
+            next_obs, reward, terminated, truncated, _ = env.step(answer["action"])
+            predictor.report_reward(predictor.last_event_id, reward, done=terminated)
+            steps.append((obs, answer["action"]))
+            obs = next_obs
+            if terminated or truncated:
+                break
+        played.append((steps, terminated))
+    predictor.predict(obs.tolist())  # no episode: not a step of any
+    time.sleep(1.5)  # the server writes what it captured every second
+    out = tmp_path / "traffic.jsonl"
+    result = CliRunner().invoke(cli, ["datasets", "from-capture", "traffic", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    predictor.delete_endpoint()
+    dataset = read_dataset(out)
+    assert len(dataset) == 3
+    for (steps, terminated), episode in zip(played, dataset):
+        kept = steps if terminated else steps[:-1]  # a cut episode's last step gives its final observation
+        np.testing.assert_allclose(episode.observations, [o for o, _ in kept], rtol=1e-6)
+        assert episode.actions.tolist() == [a for _, a in kept] and episode.terminated == terminated

@@ -18,6 +18,7 @@ def datasets() -> None:
       rlops datasets collect --env CartPole-v0 --policy random --episodes 500 --out cartpole.csv
       rlops datasets collect --env CartPole-v1 --policy JOB_OR_MODEL --epsilon 0.1 --episodes 200 --out next.jsonl
       rlops datasets describe cartpole.csv
+      rlops datasets from-capture my-endpoint --out traffic.jsonl
     """
 
 
@@ -64,6 +65,38 @@ def describe(dataset, as_json) -> None:
     click.echo(table(["", "MEAN", "STD", "MIN", "P25", "MEDIAN", "P75", "MAX"], [
         (name, *(round(summary[key][s], 3) for s in ("mean", "std", "min", "p25", "median", "p75", "max")))
         for name, key in (("return", "return"), ("length", "episode_length"))]))
+
+
+@datasets.command("from-capture")
+@click.argument("source")
+@click.option("--out", "output", required=True, help="File to write: .csv or .jsonl.")
+@click.option("--rewards", "rewards_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="A JSON-lines file of {eventId, reward, done} (repeatable), beside those the endpoint recorded.")
+def from_capture_command(source, output, rewards_files) -> None:
+    """Turn an endpoint's captured traffic and its rewards into a dataset (SOURCE: an endpoint or a capture folder).
+
+    Steps are the captured invocations whose custom attributes name an episode
+    (predictor.predict(obs, custom_attributes="episode=ID")) and that have a reward
+    (predictor.report_reward(predictor.last_event_id, reward, done=...)).
+    """
+    from pathlib import Path
+
+    from rlops.datasets import write_dataset
+    from rlops.datasets.capture import from_capture
+
+    folder = Path(source)
+    if not folder.is_dir():
+        from rlops.serving.server import serving_settings
+        from rlops.session import Session
+
+        record = Session().service.endpoints.describe(source)
+        capture = serving_settings(Path(record.model_dir)).get("capture")
+        if not capture:
+            raise click.ClickException(f"Endpoint {source!r} has no data capture (deploy it with a DataCaptureConfig).")
+        folder = Path(capture["folder"])
+    dataset = from_capture(folder, [Path(r) for r in rewards_files])
+    path = write_dataset(dataset, output)
+    click.echo(f"Wrote {path}: {len(dataset)} episodes, {dataset.steps} steps from {folder}.")
 
 
 @click.command("ope")
