@@ -5,13 +5,16 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.installed-bench
 BENCH ?= job_overhead
+D3RLPY := 2.8.0
 
 .PHONY: demo test lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e '.[test,ray]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[test,ray,offline]'
+	# d3rlpy without its declared dependencies: it names the retired gym (rlops lends it Gymnasium when it loads)
+	$(PY) -m pip install -q --no-deps 'd3rlpy==$(D3RLPY)'
 	touch $(STAMP)
 
 # The auto-scaling workflow at a budget that finishes in a few minutes on 2 cores.
@@ -24,7 +27,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 $(BENCH_STAMP): $(STAMP)
-	$(PY) -m pip install -q -c constraints.txt -e '.[test,ray,bench]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[test,ray,offline,bench]'
 	touch $(BENCH_STAMP)
 
 # One benchmark (BENCH=job_overhead, toolkit_overhead, endpoint, time_to_target) with its peers installed.

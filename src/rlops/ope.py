@@ -6,7 +6,10 @@ probability of the logged action over the behaviour policy's, ``W`` their produc
 ``Q``/``V`` the fitted-Q-evaluation model of the target policy):
 
 - ``IPS``, inverse propensity scoring (per-decision importance sampling): ``sum_t gamma^t rho_0..rho_t r_t``;
-- ``WIS``, weighted importance sampling: episode returns weighted by ``W``, normalised by the sum of ``W``;
+- ``WIS``, weighted (per-decision) importance sampling: at each step ``t``, the rewards weighted by
+  ``rho_0..rho_t`` and normalised by the sum of those weights over episodes (an episode that has ended keeps
+  its last weight and adds no reward). Unlike weighting whole episodes by ``W``, it stays defined for a
+  deterministic target policy, whose ``W`` is zero for nearly every logged episode;
 - ``DM``, the direct method: ``V(s_0)``;
 - ``DR``, doubly robust with episode weights: ``V(s_0) + W sum_t gamma^t (r_t + gamma V(s_t+1) - Q(s_t, a_t))``;
 - ``SDR``, sequential doubly robust (Jiang and Li): ``v_t = V(s_t) + rho_t (r_t + gamma v_t+1 - Q(s_t, a_t))``.
@@ -131,7 +134,10 @@ def episode_terms(dataset: Dataset, target: Probabilities, gamma: float,
     if q_values is not None and truncated:
         finals = np.stack([dataset.episodes[i].final_observation for i in truncated])
         tails[truncated] = (np.asarray(target(finals), np.float64) * q_values(finals)).sum(1)
-    out = {key: np.zeros(len(dataset)) for key in ("IPS", "DM", "DR", "SDR", "W", "WG")}
+    out = {key: np.zeros(len(dataset)) for key in ("IPS", "DM", "DR", "SDR")}
+    longest = max(len(e) for e in dataset)
+    out["weights"] = np.zeros((len(dataset), longest))  # rho_0..rho_t, the last carried past the episode's end
+    out["weighted_rewards"] = np.zeros((len(dataset), longest))  # gamma^t rho_0..rho_t r_t
     start = 0
     for i, episode in enumerate(dataset):
         n = len(episode)
@@ -141,8 +147,8 @@ def episode_terms(dataset: Dataset, target: Probabilities, gamma: float,
         weights = np.cumprod(rho)
         discounts = gamma ** steps
         out["IPS"][i] = np.sum(discounts * weights * episode.rewards)
-        out["W"][i] = weights[-1]
-        out["WG"][i] = weights[-1] * np.sum(discounts * episode.rewards)
+        out["weights"][i, :n], out["weights"][i, n:] = weights, weights[-1]
+        out["weighted_rewards"][i, :n] = discounts * weights * episode.rewards
         if q_all is not None:
             q = q_all[start:start + n]
             v = (pi * q).sum(1)
@@ -160,9 +166,11 @@ def episode_terms(dataset: Dataset, target: Probabilities, gamma: float,
 
 def _estimate(terms: dict[str, np.ndarray], name: str, index: np.ndarray) -> np.ndarray:
     """The estimator ``name`` over the episodes in each row of ``index`` (bootstrap resamples)."""
-    if name == "WIS":
-        total = terms["W"][index].sum(-1)
-        return np.divide(terms["WG"][index].sum(-1), total, out=np.zeros_like(total), where=total > 0)
+    if name == "WIS":  # sum over steps of (weighted rewards summed over episodes) / (weights summed over episodes)
+        total = terms["weights"][index].sum(-2)
+        step_values = np.divide(terms["weighted_rewards"][index].sum(-2), total, out=np.zeros_like(total),
+                                where=total > 0)
+        return step_values.sum(-1)
     return terms[name][index].mean(-1)
 
 

@@ -71,6 +71,9 @@ SB3_METRICS = COACH_METRICS + PPO_LOSS_METRICS + [
     {"Name": "value-loss", "Regex": "^Policy training>.*Value loss=(.*?),"},
     {"Name": "actor-loss", "Regex": "^Policy training>.*Actor loss=(.*?),"},
     {"Name": "critic-loss", "Regex": "^Policy training>.*Critic loss=(.*?),"},
+    # offline presets: one line of off-policy estimates per epoch (rlops.ope)
+    *({"Name": f"ope-{name.lower()}", "Regex": f"^Off-policy evaluation>.*\\b{name}=(.*?),"}
+      for name in ("IPS", "WIS", "DM", "DR", "SDR")),
 ]
 DEFAULT_METRICS = {
     RLToolkit.COACH: COACH_METRICS,

@@ -148,6 +148,11 @@ class SB3Launcher:
 
                 emit(f"Preset {preset.name} runs on rlops's fast engine (toolkit: fast)")
                 train_fast(self, preset)
+            elif preset.toolkit == "offline":
+                from rlops.toolkits.offline.training import train as train_offline
+
+                emit(f"Preset {preset.name} trains from logged data with d3rlpy (toolkit: offline)")
+                train_offline(self, preset)
             else:
                 train(self, preset)
 

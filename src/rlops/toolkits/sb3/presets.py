@@ -93,6 +93,21 @@ class Visualization:
 
 
 @dataclass
+class Offline:
+    """Where a batch-RL preset's logged episodes are, and how they are evaluated off-policy (``toolkit: offline``)."""
+
+    #: The job's channel holding the dataset (a .csv or .jsonl file, or a folder with one), or ``minari:ID``.
+    dataset: str = "training"
+    #: The share of episodes trained on; the rest are held out for off-policy evaluation (SageMaker's
+    #: ``train_to_eval_ratio``).
+    train_to_eval_ratio: float = 0.8
+    gamma: float = 0.99
+    estimators: list = field(default_factory=lambda: ["IPS", "WIS", "DM", "DR", "SDR"])
+    #: Bootstrap resamples for the estimates' intervals.
+    bootstrap: int = 100
+
+
+@dataclass
 class Preset:
     name: str
     env: EnvConfig
@@ -109,7 +124,10 @@ class Preset:
     visualization: Visualization = field(default_factory=Visualization)
     #: Who trains: Stable-Baselines3, or rlops's fast engine (batched environments, a lean PPO and DQN:
     #: :mod:`rlops.toolkits.fast`), with the same preset format, log lines and portable policy.
-    toolkit: Literal["sb3", "fast"] = "sb3"
+    #: ``offline`` trains from logged episodes with d3rlpy (:mod:`rlops.toolkits.offline`); ``env`` then only gives
+    #: the spaces and the live evaluation.
+    toolkit: Literal["sb3", "fast", "offline"] = "sb3"
+    offline: Offline = field(default_factory=Offline)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -190,6 +208,10 @@ def validate(data: dict[str, Any]) -> Preset:
         from rlops.toolkits.fast.training import check_preset
 
         check_preset(preset)
+    elif preset.toolkit == "offline":
+        from rlops.toolkits.offline.algorithms import check_preset as check_offline
+
+        check_offline(preset)
     else:
         algorithm = get_algorithm(preset.algorithm.name)
         preset.algorithm.name = algorithm.name

@@ -1,0 +1,72 @@
+"""Offline presets as jobs: d3rlpy's BCQ from random cart-pole episodes, off-policy estimates per epoch, the portable
+policy, and datasets that do not fit."""
+
+from __future__ import annotations
+
+import csv
+import tarfile
+
+import numpy as np
+import pytest
+
+from rlops.datasets import collect, write_dataset
+from rlops.exceptions import UnexpectedStatusException
+from rlops.rl import RLEstimator, RLToolkit
+from rlops.storage import resolve_uri
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def random_episodes(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "cartpole-random.csv"
+    dataset = collect("CartPole-v0", "random", episodes=500, seed=0)
+    write_dataset(dataset, path)
+    return path, dataset
+
+
+def offline_job(tmp_path, **hyperparameters):
+    return RLEstimator(toolkit=RLToolkit.SB3, output_path=str(tmp_path / "out"),
+                       hyperparameters={"preset": "cartpole-bcq-offline", **hyperparameters})
+
+
+def test_bcq_learns_cartpole_from_random_episodes(tmp_path, random_episodes):
+    from rlops.analytics import TrainingJobAnalytics
+    from rlops.policies import PortablePolicy
+    from rlops.toolkits.offline.algorithms import import_d3rlpy
+
+    path, dataset = random_episodes
+    assert dataset.returns().mean() < 30
+    estimator = offline_job(tmp_path)
+    estimator.fit({"training": str(path)}, logs=False)
+    final = {m["MetricName"]: m["Value"] for m in estimator.latest_training_job.describe()["FinalMetricDataList"]}
+    assert final["reward-evaluation"] >= 180  # the live environment, 10 episodes (cap 200)
+    frame = TrainingJobAnalytics(estimator.latest_training_job.job_name).dataframe()
+    for name in ("ope-ips", "ope-wis", "ope-dm", "ope-dr", "ope-sdr"):
+        assert (frame["metric_name"] == name).sum() == 5, name  # one estimate per epoch
+    job = estimator.latest_training_job.describe()
+    model = resolve_uri(job["ModelArtifacts"]["S3ModelArtifacts"])
+    with tarfile.open(model) as archive:
+        archive.extractall(tmp_path / "model", filter="data")
+    policy = PortablePolicy.load(tmp_path / "model")
+    assert policy.manifest["toolkit"] == "offline" and policy.manifest["outputs"] == ["action", "q_values", "probabilities"]
+    d3rlpy = import_d3rlpy()
+    algo = d3rlpy.load_learnable(str(tmp_path / "model" / "model.d3"), device=False)
+    observations = np.concatenate([e.observations for e in dataset])[:1000]
+    outputs = policy.run(observations)
+    assert (outputs["action"] == algo.predict(observations)).all()
+    np.testing.assert_allclose(outputs["q_values"][np.arange(1000), outputs["action"]],
+                               algo.predict_value(observations, outputs["action"]), rtol=1e-4, atol=1e-4)
+    rows = list(csv.DictReader(open(next((tmp_path / "out").rglob("worker_0.batch_rl_graph*.csv")))))
+    assert "Weighted Importance Sampling" in rows[0] and rows[-1]["Evaluation Reward"]
+
+
+def test_a_dataset_that_does_not_fit_the_environment_fails_the_job_clearly(tmp_path):
+    dataset = collect("MountainCar-v0", "random", episodes=3, max_steps=20)
+    path = write_dataset(dataset, tmp_path / "mountaincar.csv")
+    with pytest.raises(UnexpectedStatusException, match=r"observations have shape \(2,\), but CartPole-v0 has "
+                                                        r"observations of shape \(4,\)"):
+        offline_job(tmp_path).fit({"training": str(path)}, logs=False)
+    with pytest.raises(UnexpectedStatusException, match="reads its dataset from the channel 'training', which this "
+                                                        "job does not have"):
+        offline_job(tmp_path).fit(logs=False)
