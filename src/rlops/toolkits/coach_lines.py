@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 AGENT = "Name=main_level/agent, Worker=0"
+#: Beside every toolkit's saved model and checkpoints: the preset it was trained with (evaluation mode reads it).
+PRESET_FILE = "preset.yaml"
 
 
 def episode_line(phase: str, episode: int, total_reward: float, exploration: float, steps: int, iteration: int) -> str:

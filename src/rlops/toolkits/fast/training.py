@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from rlops.exceptions import UsageError
-from rlops.toolkits.coach_lines import emit, episode_line, write_summary
+from rlops.toolkits.coach_lines import PRESET_FILE, emit, episode_line, write_summary
 from rlops.toolkits.fast.dqn import DQN, DQNSettings
 from rlops.toolkits.fast.ppo import CHOICES, PPO, PPOSettings, Progress
 
@@ -29,7 +29,6 @@ from rlops.toolkits.fast.ppo import CHOICES, PPO, PPOSettings, Progress
 ALGORITHMS = {"PPO": (PPO, PPOSettings, "Discrete, MultiDiscrete or Box actions"),
               "DQN": (DQN, DQNSettings, "Discrete actions")}
 CHECKPOINT = "fast-checkpoint-{steps}.pt"
-PRESET_FILE = "preset.yaml"
 Agent = PPO | DQN
 
 

@@ -26,7 +26,7 @@ from rlops.datasets import Dataset, read_dataset
 from rlops.exceptions import UsageError
 from rlops.ope import COACH_COLUMNS as OPE_COLUMNS
 from rlops.ope import evaluate, fit_fqe
-from rlops.toolkits.coach_lines import emit, write_summary
+from rlops.toolkits.coach_lines import PRESET_FILE, emit, write_summary
 from rlops.toolkits.offline.algorithms import ALGORITHMS, import_d3rlpy
 
 CHECKPOINT = "offline-checkpoint.d3"
@@ -225,8 +225,6 @@ class _BatchCSV:
 def save_model(algo, d3rlpy, preset, env, folder: Path, dataset: Dataset, summary, steps: int) -> None:
     """``model/``: ``policy.onnx`` + ``policy.json`` (portable), d3rlpy's own file and the preset."""
     from rlops.toolkits.offline.export import export_policy
-    from rlops.toolkits.sb3.training import PRESET_FILE
-
     folder.mkdir(parents=True, exist_ok=True)
     algo.save(str(folder / "model.d3"))
     (folder / PRESET_FILE).write_text(preset.dump())

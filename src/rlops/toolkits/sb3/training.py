@@ -17,13 +17,12 @@ from rlops.toolkits.sb3.algorithms import Algorithm, build_kwargs, get_algorithm
 from rlops.toolkits.sb3.coach_log import CoachCSV, EpisodeLog, LossLog, PPOEpochLog, emit, episode_line
 from rlops.toolkits.sb3.checkpoints import CheckpointEvery
 from rlops.toolkits.sb3.environments import check_environment, make_eval_env, make_training_env, vec_env_class
-from rlops.toolkits.coach_lines import write_summary
+from rlops.toolkits.coach_lines import PRESET_FILE, write_summary
 from rlops.toolkits.sb3.evaluation import located_policy, play
 from rlops.policies.manifest import describe_space
 from rlops.toolkits.sb3.export import export_policy
 from rlops.toolkits.sb3.presets import Preset
 
-PRESET_FILE = "preset.yaml"
 
 
 class StopOnRequest(BaseCallback):
