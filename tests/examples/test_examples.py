@@ -121,3 +121,13 @@ def test_tuning_script(rlops_home, tmp_path):
     assert re.search(r"preset defaults\s+\S+\s+lin_0.001\s+32\s+0.0000", out)
     assert re.search(r"best of the search\s+\S+\s+\S+\s+\d+\s+\S+", out)
     assert (tmp_path / "out" / "tuning.png").is_file()
+
+
+def test_batch_rl_script(rlops_home, tmp_path):
+    out = run_example("batch_rl/run.py", "--episodes", "60", "--steps", "1000", "--output", str(tmp_path / "out"),
+                      home=rlops_home, cwd=tmp_path)
+    assert re.search(r"Round 1 data: 60 random-policy episodes, mean return \d", out)
+    assert re.search(r"Round 1 job \S+: live return [\d.]+ .*WIS [-\d.]+, SDR [-\d.]+", out)
+    assert "Batch transform: 100 fresh start states answered" in out
+    assert re.search(r"Round 2 job \S+: live return [\d.]+", out)
+    assert (tmp_path / "out" / "ope.png").is_file()

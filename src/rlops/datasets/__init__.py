@@ -11,7 +11,7 @@
 """
 
 from rlops.datasets.collect import collect
-from rlops.datasets.episodes import Dataset, Episode
+from rlops.datasets.episodes import Dataset, Episode, combine
 from rlops.datasets.files import FORMATS, read_dataset, write_dataset
 
-__all__ = ["Dataset", "Episode", "FORMATS", "collect", "read_dataset", "write_dataset"]
+__all__ = ["Dataset", "Episode", "FORMATS", "collect", "combine", "read_dataset", "write_dataset"]

@@ -140,6 +140,22 @@ class Dataset:
         return summary
 
 
+def combine(datasets: list[Dataset], source: str | None = None) -> Dataset:
+    """One dataset of the episodes of several (the same actions and observations), episode ids prefixed by their
+    dataset's position (``0-12``, ``1-12``) so that they stay apart when written to one file."""
+    import dataclasses
+
+    first = datasets[0]
+    for other in datasets[1:]:
+        if other.n_actions != first.n_actions or other.observation_shape != first.observation_shape:
+            raise InvalidDataset(f"Cannot combine {first.source} ({first.observation_shape}, {first.n_actions} actions) "
+                                 f"with {other.source} ({other.observation_shape}, {other.n_actions} actions).")
+    episodes = [dataclasses.replace(e, episode_id=f"{k}-{e.episode_id}") for k, d in enumerate(datasets) for e in d]
+    behaviours = {d.behaviour for d in datasets if d.behaviour}
+    return Dataset(episodes, first.n_actions, source or " + ".join(d.source for d in datasets),
+                   behaviour="; ".join(sorted(behaviours)) or None)
+
+
 def _stats(values: np.ndarray) -> dict:
     return {"mean": float(values.mean()), "std": float(values.std()), "min": float(values.min()),
             "p25": float(np.percentile(values, 25)), "median": float(np.median(values)),

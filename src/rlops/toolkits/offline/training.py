@@ -110,6 +110,8 @@ def train(launcher, preset) -> None:
 
     context, offline, schedule = launcher.context, preset.offline, preset.schedule
     torch.set_num_threads(preset.torch_threads or max(1, context.num_cpus))
+    if preset.seed is not None:
+        d3rlpy.seed(preset.seed)  # NumPy, PyTorch and Python's random, for a run that repeats
     env = gym.make(preset.env.id, **preset.env.kwargs)
     if not isinstance(env.action_space, gym.spaces.Discrete):
         raise UsageError(f"{preset.env.id} has actions {env.action_space}; offline presets train discrete actions.")
