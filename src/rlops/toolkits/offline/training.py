@@ -25,7 +25,7 @@ import numpy as np
 from rlops.datasets import Dataset, read_dataset
 from rlops.exceptions import UsageError
 from rlops.ope import COACH_COLUMNS as OPE_COLUMNS
-from rlops.ope import evaluate, fit_fqe
+from rlops.ope import MODEL_BASED, evaluate, fit_fqe
 from rlops.toolkits.coach_lines import PRESET_FILE, emit, write_summary
 from rlops.toolkits.offline.algorithms import ALGORITHMS, import_d3rlpy
 
@@ -149,14 +149,17 @@ def train(launcher, preset) -> None:
             losses = {k: float(v) for k, v in metrics.items() if k.endswith("loss")}
             emit(f"Policy training> {', '.join(f'{_title(k)}={v:.6f}' for k, v in losses.items())}, Epoch={epoch}, "
                  f"Training iteration={epoch}, Steps={steps}")
-            target = greedy(algo, dataset.n_actions)
-            fqe = fit_fqe(held_out, target, offline.gamma, fqe=fqe, iterations=FQE_NEXT if fqe else FQE_FIRST,
-                          seed=preset.seed or 0)
-            estimates = evaluate(held_out, target, offline.gamma, offline.estimators, fqe=fqe,
-                                 bootstrap=offline.bootstrap, seed=epoch)
-            emit("Off-policy evaluation> " + ", ".join(f"{name}={e.value:.4f}" for name, e in estimates.items())
-                 + f", Epoch={epoch}, " + ", ".join(f"{name} interval=[{e.low:.4f} {e.high:.4f}]"
-                                                    for name, e in estimates.items()))
+            estimates = {}
+            if offline.estimators:  # an empty list turns off-policy evaluation off
+                target = greedy(algo, dataset.n_actions)
+                if any(name in MODEL_BASED for name in offline.estimators):
+                    fqe = fit_fqe(held_out, target, offline.gamma, fqe=fqe, seed=preset.seed or 0,
+                                  iterations=FQE_NEXT if fqe else FQE_FIRST)
+                estimates = evaluate(held_out, target, offline.gamma, offline.estimators, fqe=fqe,
+                                     bootstrap=offline.bootstrap, seed=epoch)
+                emit("Off-policy evaluation> " + ", ".join(f"{name}={e.value:.4f}" for name, e in estimates.items())
+                     + f", Epoch={epoch}, " + ", ".join(f"{name} interval=[{e.low:.4f} {e.high:.4f}]"
+                                                        for name, e in estimates.items()))
             writer.row(epoch, steps, losses.get("loss"), {OPE_COLUMNS[n]: e.value for n, e in estimates.items()},
                        time.monotonic() - start)
             emit(f"Progress> steps={steps}/{schedule.training_steps}")
