@@ -60,18 +60,8 @@ class SecondaryStatus(_Status):
 ACTIVE_STATUSES = tuple(s for s in JobStatus if s.is_active)
 
 
-class TuningJobStatus(_Status):
-    """``HyperParameterTuningJobStatus``."""
-
-    IN_PROGRESS = "InProgress"
-    COMPLETED = "Completed"
-    FAILED = "Failed"
-    STOPPING = "Stopping"
-    STOPPED = "Stopped"
-
-    @property
-    def is_terminal(self) -> bool:
-        return self in (TuningJobStatus.COMPLETED, TuningJobStatus.FAILED, TuningJobStatus.STOPPED)
+#: ``HyperParameterTuningJobStatus``: the same five values as a training job's.
+TuningJobStatus = JobStatus
 
 
 class ObjectiveStatus(_Status):

@@ -22,15 +22,6 @@ def captured(folder: Path, kind: str = "AllTraffic") -> list[dict]:
             for line in path.read_text().splitlines()]
 
 
-@pytest.fixture
-def trained(tmp_path):
-    estimator = RLEstimator(toolkit=RLToolkit.SB3, output_path=str(tmp_path / "out"),
-                            hyperparameters={"preset": "cartpole-ppo", "rl.schedule.training_steps": 256,
-                                             "rl.schedule.evaluation_episodes": 1})
-    estimator.fit(logs=False)
-    return estimator
-
-
 @pytest.mark.slow
 def test_capture_writes_what_was_served_and_survives_a_restart(trained, tmp_path):
     destination = tmp_path / "capture"
@@ -114,3 +105,10 @@ def test_captured_episodes_and_rewards_become_a_dataset(trained, tmp_path):
         kept = steps if terminated else steps[:-1]  # a cut episode's last step gives its final observation
         np.testing.assert_allclose(episode.observations, [o for o, _ in kept], rtol=1e-6)
         assert episode.actions.tolist() == [a for _, a in kept] and episode.terminated == terminated
+    # ... which the offline presets train on, as they do on any dataset
+    offline = RLEstimator(toolkit=RLToolkit.SB3, output_path=str(tmp_path / "offline"), hyperparameters={
+        "preset": "cartpole-bcq-offline", "training_steps": 200, "rl.schedule.evaluation_every": 100,
+        "rl.schedule.evaluation_episodes": 1, "rl.env.id": "CartPole-v1", "rl.offline.train_to_eval_ratio": 0.67})
+    offline.fit({"training": str(out)}, logs=False)
+    final = {m["MetricName"] for m in offline.latest_training_job.describe()["FinalMetricDataList"]}
+    assert {"reward-evaluation", "ope-wis", "ope-sdr"} <= final

@@ -18,7 +18,6 @@ from rlops.exceptions import AlreadyExists, UsageError
 from rlops.model import Model
 from rlops.policies import PortablePolicy
 from rlops.predictor import PredictionError
-from rlops.rl import RLEstimator, RLToolkit
 from rlops.session import Session
 
 OBS = [0.01, -0.02, 0.03, 0.04]
@@ -31,15 +30,6 @@ def endpoints():
 
 def server_processes(name: str) -> list[psutil.Process]:
     return [psutil.Process(pid) for pid in endpoints().processes(name)]
-
-
-@pytest.fixture
-def trained(tmp_path):
-    estimator = RLEstimator(toolkit=RLToolkit.SB3, output_path=str(tmp_path / "out"),
-                            hyperparameters={"preset": "cartpole-ppo", "rl.schedule.training_steps": 256,
-                                             "rl.schedule.evaluation_episodes": 1})
-    estimator.fit(logs=False)
-    return estimator
 
 
 def test_deploy_predict_and_delete(trained):
