@@ -8,8 +8,10 @@ policy's observation space is served, with a ``Warning`` header saying where it 
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import uuid
 
 import numpy as np
 from rlops.policies.portable import PortablePolicy
@@ -128,14 +130,18 @@ async def _body(receive) -> bytes:
     return b"".join(chunks)
 
 
+_EVENT_PREFIX = uuid.uuid4().hex[:20]  # this server process's; an event id is it and a counter, unique across restarts
+_event_numbers = itertools.count()
+
+
 def _event(headers: dict) -> tuple[str, tuple[str | None, str | None]]:
     """The event id of a captured invocation (the request's inference id, else a new one), and the request's
     ``(inference id, custom attributes)``."""
-    import uuid
-
-    inference_id, attributes = (headers[k].decode("latin-1") if k in headers else None
-                                for k in (INFERENCE_ID_HEADER, CUSTOM_ATTRIBUTES_HEADER))
-    return inference_id or str(uuid.uuid4()), (inference_id, attributes)
+    inference = headers.get(INFERENCE_ID_HEADER)
+    attributes = headers.get(CUSTOM_ATTRIBUTES_HEADER)
+    inference_id = inference.decode("latin-1") if inference else None
+    return (inference_id or f"{_EVENT_PREFIX}-{next(_event_numbers):012x}",
+            (inference_id, attributes.decode("latin-1") if attributes else None))
 
 
 def _reward(capture, body: bytes) -> tuple[int, bytes, str]:
