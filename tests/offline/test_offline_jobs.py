@@ -70,3 +70,18 @@ def test_a_dataset_that_does_not_fit_the_environment_fails_the_job_clearly(tmp_p
     with pytest.raises(UnexpectedStatusException, match="reads its dataset from the channel 'training', which this "
                                                         "job does not have"):
         offline_job(tmp_path).fit(logs=False)
+
+
+def test_rlops_train_takes_the_dataset_as_an_input_channel(tmp_path, random_episodes):
+    from click.testing import CliRunner
+
+    from rlops.cli.main import cli
+
+    path, _ = random_episodes
+    result = CliRunner().invoke(cli, ["train", "--preset", "cartpole-cql-offline", "--input", f"training={path}",
+                                      "--set", "training_steps=500", "--set", "rl.schedule.evaluation_every=250",
+                                      "--set", "rl.schedule.evaluation_episodes=2", "--output-path", str(tmp_path)])
+    assert result.exit_code == 0, result.output[-2000:]
+    assert "Off-policy evaluation> IPS=" in result.output and "Evaluation summary>" in result.output
+    bad = CliRunner().invoke(cli, ["train", "--preset", "cartpole-cql-offline", "--input", "cartpole.csv"])
+    assert bad.exit_code == 2 and "--input takes CHANNEL=PATH" in bad.output

@@ -249,7 +249,7 @@ def test_a_tuned_key_the_preset_cannot_take_is_refused_before_any_job(estimator_
 def test_median_rule_stops_jobs_below_the_median_of_earlier_ones(tunable):
     # the running average of tunable.py's points is proportional to its quality at every step, so a job is stopped
     # exactly when its quality is below the median of the jobs that completed before it (after 3 of them)
-    tuner = HyperparameterTuner(tunable(steps=20, sleep=0.1), "score", {"x": ContinuousParameter(0.0, 1.0)},
+    tuner = HyperparameterTuner(tunable(steps=30, sleep=0.1), "score", {"x": ContinuousParameter(0.0, 1.0)},
                                 strategy="Bayesian", early_stopping_type="Auto", max_jobs=6, max_parallel_jobs=1,
                                 random_seed=11)
     tuner.fit(job_name="median-tuning")

@@ -31,8 +31,12 @@ def parse_setting(text: str) -> tuple[str, object]:
 @click.option("--checkpoint-uri", help="Keep checkpoints here; a job started again on it resumes.")
 @click.option("--instance-count", type=int, default=1, show_default=True, help="Hosts (processes) to run.")
 @click.option("--max-run", type=int, default=86400, show_default=True, help="Stop the job after this many seconds.")
+@click.option("--input", "inputs", multiple=True, metavar="CHANNEL=PATH",
+              help="An input channel (a file, folder, file:// or s3:// URI), e.g. training=cartpole.csv for a batch-RL "
+                   "preset. Repeatable.")
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Stream the log until the job ends.")
-def train(preset, settings, source_dir, job_name, output_path, checkpoint_uri, instance_count, max_run, wait) -> None:
+def train(preset, settings, source_dir, job_name, output_path, checkpoint_uri, instance_count, max_run, inputs,
+          wait) -> None:
     """Train an agent from a preset (Stable-Baselines3, or RLlib for its presets), as a job you can follow,
     stop and attach to.
 
@@ -41,6 +45,7 @@ def train(preset, settings, source_dir, job_name, output_path, checkpoint_uri, i
       rlops train --preset cartpole-ppo
       rlops train --preset cartpole-dqn --set rl.schedule.training_steps=20000 --set discount=0.98
       rlops train --preset cartpole-rllib-ppo --set rl.training.config.lr=0.0005
+      rlops train --preset cartpole-bcq-offline --input training=cartpole.csv
     """
     from rlops.cli.presets import toolkit_of
     from rlops.rl import RLEstimator
@@ -49,7 +54,13 @@ def train(preset, settings, source_dir, job_name, output_path, checkpoint_uri, i
     estimator = RLEstimator(toolkit=toolkit_of(preset), source_dir=source_dir, hyperparameters=hyperparameters,
                             output_path=output_path, checkpoint_uri=checkpoint_uri, instance_count=instance_count,
                             max_run=max_run, base_job_name=preset.replace("_", "-").replace(".", "-"))
-    estimator.fit(wait=wait, job_name=job_name)
+    channels = {}
+    for text in inputs:
+        channel, sep, path = text.partition("=")
+        if not sep or not channel or not path:
+            raise UsageError(f"--input takes CHANNEL=PATH (e.g. training=cartpole.csv); got {text!r}.")
+        channels[channel] = path
+    estimator.fit(channels or None, wait=wait, job_name=job_name)
     name = estimator.latest_training_job.name
     if wait:
         click.echo(f"\nModel: {estimator.model_data}")

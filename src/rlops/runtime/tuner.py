@@ -336,6 +336,10 @@ class Tuner:
         """Record a trial whose job has ended, and tell the study."""
         del self.running[run.job]
         has_value = final is not None and math.isfinite(final)
+        if run.early and status == JobStatus.COMPLETED:  # it finished before the stop reached it: a full trial
+            run.early = False
+            self.store.update_trial(run.job, early_stopped=False)
+            self.say(f"Trial {run.number}: {run.job} completed before it could be stopped early")
         if run.early:
             self.study.tell(run.trial, state=TrialState.PRUNED)
             outcome = f"stopped early; last value {final:.6g}" if has_value else "stopped early"
