@@ -19,6 +19,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 # The auto-scaling workflow at a budget that finishes in a few minutes on 2 cores.
 demo: $(STAMP)
+	$(VENV)/bin/rlops db upgrade  # a store written by an older rlops is migrated in place (new tables only)
 	$(PY) examples/autoscaling/run.py
 
 test: $(STAMP)
