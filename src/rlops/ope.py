@@ -33,6 +33,7 @@ import numpy as np
 
 from rlops.datasets.episodes import Dataset
 from rlops.exceptions import UsageError
+from rlops.policies.probabilities import Probabilities
 
 ESTIMATORS = ("IPS", "WIS", "DM", "DR", "SDR")
 #: The Coach CSV's column for each estimator (SPEC section 7), and what the job log prints.
@@ -41,7 +42,6 @@ COACH_COLUMNS = {"IPS": "Inverse Propensity Score", "WIS": "Weighted Importance 
 #: The estimators that need a model of the target policy's Q-values.
 MODEL_BASED = ("DM", "DR", "SDR")
 
-Probabilities = Callable[[np.ndarray], np.ndarray]  # a batch of observations -> (batch, n_actions)
 
 
 @dataclass
@@ -213,18 +213,7 @@ def fit_fqe(dataset: Dataset, target: Probabilities, gamma: float, fqe: FittedQE
 
 def policy_probabilities(reference: str, n_actions: int, env_id: str | None = None) -> Probabilities:
     """The target policy's action probabilities for a batch of observations: ``random`` (uniform), a trained policy
-    (a model folder or ``model.tar.gz``: its ``probabilities`` output, else probability 1 on its action) or a
-    baseline by name (probability 1 on its action)."""
-    if reference == "random":
-        return lambda obs: np.full((len(obs), n_actions), 1.0 / n_actions)
-    from rlops.policies import PortablePolicy, load_policy
+    (its ``probabilities`` output, else probability 1 on its action) or a baseline by name."""
+    from rlops.policies.probabilities import action_probabilities
 
-    policy = load_policy(reference, env_id)
-    if isinstance(policy, PortablePolicy) and "probabilities" in policy.manifest["outputs"]:
-        return lambda obs: policy.run(np.asarray(obs, np.float32))["probabilities"].astype(np.float64)
-
-    def greedy(obs: np.ndarray) -> np.ndarray:
-        actions = [int(np.asarray(policy.predict(o, deterministic=True)[0]).reshape(-1)[0]) for o in obs]
-        return np.eye(n_actions)[actions]
-
-    return greedy
+    return action_probabilities(reference, n_actions, env_id)[0]

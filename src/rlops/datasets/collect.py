@@ -15,30 +15,7 @@ import numpy as np
 
 from rlops.datasets.episodes import Dataset, make_episode
 from rlops.exceptions import UsageError
-
-
-def behaviour(policy: str, env: gym.Env, env_id: str, epsilon: float, rng: np.random.Generator,
-              env_kwargs: dict | None = None) -> tuple[Callable[[np.ndarray], np.ndarray], str]:
-    """``(probabilities of every action for an observation, a description)`` for the policy named ``policy``."""
-    n = int(env.action_space.n)
-    if policy == "random":
-        uniform = np.full(n, 1.0 / n)
-        return (lambda obs: uniform), "uniform random"
-    from rlops.policies import PortablePolicy, load_policy
-
-    actor = load_policy(policy, env_id, env_kwargs)
-    if isinstance(actor, PortablePolicy):
-        actor.check_spaces(env)
-        if "probabilities" in actor.manifest["outputs"] and epsilon == 0:
-            return (lambda obs: actor.run(obs[None])["probabilities"][0].astype(np.float64)), f"{policy} (its own probabilities)"
-
-    def greedy(obs: np.ndarray) -> np.ndarray:
-        probabilities = np.full(n, epsilon / n)
-        action, _ = actor.predict(obs, deterministic=True)
-        probabilities[int(np.asarray(action).reshape(-1)[0])] += 1.0 - epsilon
-        return probabilities
-
-    return greedy, f"{policy}, epsilon-greedy with epsilon={epsilon:g}"
+from rlops.policies.probabilities import action_probabilities
 
 
 def collect(env_id: str, policy: str = "random", episodes: int = 100, max_steps: int | None = None, seed: int = 0,
@@ -59,7 +36,15 @@ def collect(env_id: str, policy: str = "random", episodes: int = 100, max_steps:
         raise UsageError(f"{env_id} has actions {env.action_space}; datasets with action probabilities are for "
                          "discrete actions.")
     rng = np.random.default_rng(seed)
-    probabilities_of, described = behaviour(policy, env, env_id, epsilon, rng, env_kwargs)
+    loaded = None
+    if policy != "random":
+        from rlops.policies import PortablePolicy, load_policy
+
+        loaded = load_policy(policy, env_id, env_kwargs)
+        if isinstance(loaded, PortablePolicy):
+            loaded.check_spaces(env)
+    batched, described = action_probabilities(policy, int(env.action_space.n), env_id, epsilon, env_kwargs, loaded)
+    probabilities_of = lambda obs: batched(obs[None])[0]  # noqa: E731  (one observation at a time)
     collected = []
     for i in range(episodes):
         obs, info = env.reset(seed=seed + i)
