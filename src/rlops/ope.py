@@ -191,15 +191,19 @@ def evaluate(dataset: Dataset, target: Probabilities, gamma: float = 0.99, estim
             fqe = fit_fqe(dataset, target, gamma, seed=seed)
         q_values = fqe.q_values
     terms = episode_terms(dataset, target, gamma, q_values)
-    everything = np.arange(len(dataset))[None]
-    resamples = np.random.default_rng(seed).integers(0, len(dataset), (bootstrap, len(dataset)))
+    return {name: bootstrap_estimate(name, lambda index: _estimate(terms, name, index), len(dataset), bootstrap,
+                                     confidence, seed) for name in estimators}
+
+
+def bootstrap_estimate(name: str, statistic: Callable[[np.ndarray], np.ndarray], episodes: int, bootstrap: int = 200,
+                       confidence: float = 0.95, seed: int = 0) -> Estimate:
+    """``statistic`` over all ``episodes``, with a bootstrap interval: ``statistic`` takes rows of episode indices
+    (``(resamples, episodes)``) and returns one value per row."""
+    resamples = np.random.default_rng(seed).integers(0, episodes, (bootstrap, episodes))
+    spread = statistic(resamples)
     tail = (1 - confidence) / 2
-    result = {}
-    for name in estimators:
-        spread = _estimate(terms, name, resamples)
-        result[name] = Estimate(name, float(_estimate(terms, name, everything)[0]), float(np.quantile(spread, tail)),
-                                float(np.quantile(spread, 1 - tail)), confidence)
-    return result
+    return Estimate(name, float(statistic(np.arange(episodes)[None])[0]), float(np.quantile(spread, tail)),
+                    float(np.quantile(spread, 1 - tail)), confidence)
 
 
 def fit_fqe(dataset: Dataset, target: Probabilities, gamma: float, fqe: FittedQEvaluation | None = None,

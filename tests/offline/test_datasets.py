@@ -142,3 +142,29 @@ def test_a_local_minari_dataset_reads_as_episodes(tmp_path, monkeypatch):
         assert a.actions.tolist() == b.actions.tolist() and a.terminated == b.terminated
     with pytest.raises(InvalidDataset, match="minari:nobody/none-v0: not a Minari dataset installed here"):
         read_dataset("minari:nobody/none-v0")
+
+
+def test_continuous_actions_round_trip_without_probabilities(tmp_path):
+    dataset = collect("MountainCarContinuous-v0", "random", episodes=3, max_steps=40, seed=2)
+    assert dataset.continuous and dataset.n_actions == 1 and dataset.episodes[0].actions.shape == (40, 1)
+    assert all(e.probabilities is None for e in dataset)
+    for name in ("c.csv", "c.jsonl"):
+        again = read_dataset(write_dataset(dataset, tmp_path / name))
+        assert again.continuous and again.n_actions == 1
+        for a, b in zip(dataset, again):
+            np.testing.assert_array_equal(a.actions, b.actions)
+            np.testing.assert_array_equal(a.observations, b.observations)
+    summary = dataset.describe()
+    assert summary["actions"] == "continuous, length 1" and -1 <= summary["action_min"][0] <= summary["action_max"][0] <= 1
+    with pytest.raises(InvalidDataset, match=r"continuous actions, but CartPole-v0 has discrete actions"):
+        dataset.check((2,), 2, what="CartPole-v0")
+    header = "action,all_action_probabilities,episode_id,reward,state_feature_0\n"
+    mixed = write(tmp_path, ['"[0.5]",,1,0.0,0.1', '1,"[0.5, 0.5]",1,0.0,0.2'], header, "mixed.csv")
+    with pytest.raises(InvalidDataset, match=r"mixed.csv, line 3: action '1' is a number; earlier rows have lists"):
+        read_dataset(mixed)
+    both = write(tmp_path, ['"[0.5]","[1.0]",1,0.0,0.1', '"[0.1]",,1,0.0,0.2'], header, "both.csv")
+    with pytest.raises(InvalidDataset, match=r"both.csv, line 2: all_action_probabilities given with a continuous"):
+        read_dataset(both)
+    infinite = write(tmp_path, ['"[0.5]",,1,0.0,0.1', '"[1e999]",,1,0.0,0.2'], header, "inf.csv")
+    with pytest.raises(InvalidDataset, match=r"inf.csv, line 3: an action value is inf; values must be finite"):
+        read_dataset(infinite)

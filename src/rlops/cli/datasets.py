@@ -23,17 +23,18 @@ def datasets() -> None:
 
 
 @datasets.command("collect")
-@click.option("--env", "env_id", required=True, help="Gymnasium environment id (discrete actions), e.g. CartPole-v0.")
+@click.option("--env", "env_id", required=True, help="Gymnasium environment id, e.g. CartPole-v0 (or MountainCarContinuous-v0: continuous actions).")
 @click.option("--policy", default="random", show_default=True,
               help="random, a baseline (NAME or NAME:VALUE), a model folder or model.tar.gz.")
 @click.option("--episodes", type=int, default=100, show_default=True)
 @click.option("--out", "output", required=True, help="File to write: .csv (SageMaker's columns) or .jsonl.")
 @click.option("--max-steps", type=int, default=None, help="Cut episodes at this many steps (default: the env's limit).")
 @click.option("--epsilon", type=float, default=0.0, show_default=True,
-              help="Act at random this share of steps (a deterministic policy needs some, for importance sampling).")
+              help="Act at random this share of steps (a deterministic policy needs some, for importance sampling); with "
+                   "continuous actions, the noise added to the policy's action, as a share of half the action range.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Episode i starts from seed + i.")
 def collect_command(env_id, policy, episodes, output, max_steps, epsilon, seed) -> None:
-    """Run a behaviour policy and write every step with its action probabilities."""
+    """Run a behaviour policy and write every step with its action probabilities (discrete actions)."""
     from tqdm import tqdm
 
     from rlops.datasets import collect, write_dataset
@@ -59,8 +60,14 @@ def describe(dataset, as_json) -> None:
         return
     click.echo(f"{summary['source']}: {summary['episodes']} episodes, {summary['steps']} steps, "
                f"{summary['terminated']} ended by the environment (the rest cut short)")
-    click.echo(f"observations {tuple(summary['observation_shape'])}, {summary['actions']} actions taken "
-               f"{summary['action_counts']} times")
+    if "action_counts" in summary:
+        click.echo(f"observations {tuple(summary['observation_shape'])}, {summary['actions']} actions taken "
+                   f"{summary['action_counts']} times")
+    else:
+        rounded = lambda key: [round(v, 3) for v in summary[key]]  # noqa: E731
+        click.echo(f"observations {tuple(summary['observation_shape'])}, actions {summary['actions']}: mean "
+                   f"{rounded('action_mean')}, std {rounded('action_std')}, from {rounded('action_min')} to "
+                   f"{rounded('action_max')}")
     click.echo(f"behaviour policy: {summary['behaviour']}")
     click.echo(table(["", "MEAN", "STD", "MIN", "P25", "MEDIAN", "P75", "MAX"], [
         (name, *(round(summary[key][s], 3) for s in ("mean", "std", "min", "p25", "median", "p75", "max")))

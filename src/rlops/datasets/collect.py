@@ -4,6 +4,10 @@ The behaviour policy is ``random`` (uniform), a baseline by name (``target-track
 policy (a model folder or ``model.tar.gz``). A policy whose graph gives action probabilities is logged
 with them; a deterministic one acts epsilon-greedily (``epsilon``, logged as such), since importance
 sampling cannot evaluate another policy from data where every action had probability 1.
+
+In an environment with continuous actions (a one-dimensional ``Box``), ``random`` draws uniformly within
+the bounds and a trained policy's action gets Gaussian noise of standard deviation ``epsilon`` times half
+the action range (clipped to the bounds); the steps are logged without probabilities.
 """
 
 from __future__ import annotations
@@ -32,9 +36,11 @@ def collect(env_id: str, policy: str = "random", episodes: int = 100, max_steps:
         env = gym.make(env_id, **({"max_episode_steps": max_steps} if max_steps else {}), **(env_kwargs or {}))
     except gym.error.Error as exc:
         raise UsageError(f"Cannot make the environment {env_id!r}: {exc}") from None
-    if not isinstance(env.action_space, gym.spaces.Discrete):
-        raise UsageError(f"{env_id} has actions {env.action_space}; datasets with action probabilities are for "
-                         "discrete actions.")
+    space = env.action_space
+    continuous = isinstance(space, gym.spaces.Box) and len(space.shape) == 1
+    if not (continuous or isinstance(space, gym.spaces.Discrete)):
+        raise UsageError(f"{env_id} has actions {space}; datasets hold discrete actions or continuous action vectors "
+                         "(a one-dimensional Box).")
     rng = np.random.default_rng(seed)
     loaded = None
     if policy != "random":
@@ -43,15 +49,21 @@ def collect(env_id: str, policy: str = "random", episodes: int = 100, max_steps:
         loaded = load_policy(policy, env_id, env_kwargs)
         if isinstance(loaded, PortablePolicy):
             loaded.check_spaces(env)
-    batched, described = action_probabilities(policy, int(env.action_space.n), env_id, epsilon, env_kwargs, loaded)
-    probabilities_of = lambda obs: batched(obs[None])[0]  # noqa: E731  (one observation at a time)
+    if continuous:
+        act, described = _continuous_actor(space, loaded, policy, epsilon, rng)
+    else:
+        batched, described = action_probabilities(policy, int(space.n), env_id, epsilon, env_kwargs, loaded)
+
+        def act(obs):
+            p = batched(obs[None])[0]
+            return int(rng.choice(len(p), p=p / p.sum())), p
+    size = int(space.shape[0]) if continuous else int(space.n)
     collected = []
     for i in range(episodes):
         obs, info = env.reset(seed=seed + i)
         observations, actions, rewards, probabilities = [], [], [], []
         while True:
-            p = probabilities_of(np.asarray(obs, dtype=np.float32))
-            action = int(rng.choice(len(p), p=p / p.sum()))
+            action, p = act(np.asarray(obs, dtype=np.float32))
             observations.append(obs)
             actions.append(action)
             probabilities.append(p)
@@ -61,10 +73,27 @@ def collect(env_id: str, policy: str = "random", episodes: int = 100, max_steps:
                 break
         if len(actions) < 2:
             continue  # a dataset's episodes have at least 2 steps (a one-step episode has no transition within it)
-        collected.append(make_episode(str(i), observations, actions, rewards, np.stack(probabilities), env_id,
-                                      final_observation=None if terminated else obs, n_actions=int(env.action_space.n)))
+        collected.append(make_episode(str(i), observations, actions, rewards,
+                                      None if continuous else np.stack(probabilities), env_id,
+                                      final_observation=None if terminated else obs, n_actions=size,
+                                      continuous=continuous))
         if progress:
             progress(i + 1)
     env.close()
-    return Dataset(collected, int(env.action_space.n), source=f"{env_id} with {described}", behaviour=described,
+    return Dataset(collected, size, source=f"{env_id} with {described}", behaviour=described,
                    metadata={"env_id": env_id, "max_steps": max_steps, "seed": seed})
+
+
+def _continuous_actor(space, policy, reference: str, noise: float, rng: np.random.Generator):
+    """``(act, description)`` for a continuous action space: uniform within the bounds, or ``policy``'s action with
+    Gaussian noise (``noise`` times half the range), clipped."""
+    low, high = space.low.astype(np.float64), space.high.astype(np.float64)
+    if policy is None:
+        return (lambda obs: (rng.uniform(low, high).astype(np.float32), None)), "uniform random"
+    scale = noise * (high - low) / 2
+
+    def act(obs):
+        action = np.asarray(policy.predict(obs, deterministic=True)[0], np.float64).reshape(low.shape)
+        return np.clip(action + scale * rng.standard_normal(low.shape), low, high).astype(np.float32), None
+
+    return act, (f"{reference} with Gaussian noise {noise:g} of half the range" if noise else f"{reference} (deterministic)")

@@ -5,6 +5,9 @@ observation before the action, the action, the probability of every action under
 policy, and the reward. The next observation is the next row's; after the last row the episode ended
 (``terminated``), unless it was cut short (``final_observation`` then holds the observation it was cut
 at, so learners bootstrap from it). A :class:`Dataset` is its episodes and the number of actions.
+
+Continuous actions (a vector per step) are held the same way, without probabilities: a continuous policy's
+density is not logged, so only the model-based estimate (fitted Q evaluation) applies to them.
 """
 
 from __future__ import annotations
@@ -24,9 +27,9 @@ PROBABILITY_TOLERANCE = 1e-3
 class Episode:
     episode_id: str
     observations: np.ndarray  # (T, *obs_shape) float32: the observation before each action
-    actions: np.ndarray  # (T,) int64
+    actions: np.ndarray  # (T,) int64; continuous actions: (T, action_size) float32
     rewards: np.ndarray  # (T,) float64
-    probabilities: np.ndarray | None  # (T, n_actions): the behaviour policy's; None when unknown
+    probabilities: np.ndarray | None  # (T, n_actions): the behaviour policy's; None when unknown (always, continuous)
     final_observation: np.ndarray | None = None  # where a truncated episode was cut; None: it terminated
 
     def __len__(self) -> int:
@@ -59,7 +62,8 @@ class Episode:
 
 @dataclass
 class Dataset:
-    """Episodes of logged experience with ``n_actions`` discrete actions. ``source`` names where they came from."""
+    """Episodes of logged experience with ``n_actions`` discrete actions (continuous ones: ``n_actions`` is the length
+    of the action vector). ``source`` names where they came from."""
 
     episodes: list[Episode]
     n_actions: int
@@ -76,6 +80,10 @@ class Dataset:
     @property
     def observation_shape(self) -> tuple[int, ...]:
         return tuple(self.episodes[0].observations.shape[1:])
+
+    @property
+    def continuous(self) -> bool:
+        return self.episodes[0].actions.ndim == 2
 
     @property
     def steps(self) -> int:
@@ -112,29 +120,40 @@ class Dataset:
         return pick(order[:cut]), pick(order[cut:])
 
     def check(self, observation_shape: tuple[int, ...] | None = None, n_actions: int | None = None,
-              what: str = "the environment") -> None:
-        """Refuse a dataset that does not fit ``what``: its observation shape or number of actions."""
+              what: str = "the environment", continuous: bool = False) -> None:
+        """Refuse a dataset that does not fit ``what``: its observation shape, its kind of actions (discrete or
+        ``continuous``), or their number (a continuous action's length)."""
+        kind = lambda c: "continuous" if c else "discrete"  # noqa: E731
+        if continuous != self.continuous:
+            raise InvalidDataset(f"{self.source}: {kind(self.continuous)} actions, but {what} has {kind(continuous)} "
+                                 "actions.")
         if observation_shape is not None and tuple(observation_shape) != self.observation_shape:
             raise InvalidDataset(f"{self.source}: observations have shape {self.observation_shape}, but {what} "
                                  f"has observations of shape {tuple(observation_shape)}.")
         if n_actions is not None and n_actions != self.n_actions:
-            raise InvalidDataset(f"{self.source}: {self.n_actions} actions, but {what} has {n_actions}.")
+            noun = "an action vector of length" if continuous else "actions:"
+            raise InvalidDataset(f"{self.source}: {noun} {self.n_actions}, but {what} has {n_actions}.")
 
     def describe(self) -> dict:
         """What ``rlops datasets describe`` prints: episodes, steps, the return distribution, the behaviour policy."""
         returns = self.returns()
         lengths = np.array([len(e) for e in self.episodes])
         actions = np.concatenate([e.actions for e in self.episodes])
+        if self.continuous:
+            spread = {"action_mean": actions.mean(0).tolist(), "action_std": actions.std(0).tolist(),
+                      "action_min": actions.min(0).tolist(), "action_max": actions.max(0).tolist()}
+        else:
+            spread = {"action_counts": np.bincount(actions, minlength=self.n_actions).tolist()}
         summary = {
             "source": self.source,
             "episodes": len(self.episodes),
             "steps": int(lengths.sum()),
             "observation_shape": list(self.observation_shape),
-            "actions": self.n_actions,
+            "actions": f"continuous, length {self.n_actions}" if self.continuous else self.n_actions,
             "episode_length": _stats(lengths),
             "return": _stats(returns),
             "terminated": int(sum(e.terminated for e in self.episodes)),
-            "action_counts": np.bincount(actions, minlength=self.n_actions).tolist(),
+            **spread,
             "behaviour": self.behaviour or _guess_behaviour(self),
         }
         return summary
@@ -147,7 +166,8 @@ def combine(datasets: list[Dataset], source: str | None = None) -> Dataset:
 
     first = datasets[0]
     for other in datasets[1:]:
-        if other.n_actions != first.n_actions or other.observation_shape != first.observation_shape:
+        if (other.n_actions, other.observation_shape, other.continuous) != (first.n_actions, first.observation_shape,
+                                                                            first.continuous):
             raise InvalidDataset(f"Cannot combine {first.source} ({first.observation_shape}, {first.n_actions} actions) "
                                  f"with {other.source} ({other.observation_shape}, {other.n_actions} actions).")
     episodes = [dataclasses.replace(e, episode_id=f"{k}-{e.episode_id}") for k, d in enumerate(datasets) for e in d]
@@ -164,6 +184,8 @@ def _stats(values: np.ndarray) -> dict:
 
 def _guess_behaviour(dataset: Dataset) -> str:
     """Say what the logged probabilities show: uniform random, deterministic, or a stochastic policy."""
+    if dataset.continuous:
+        return "unknown (continuous actions are logged without probabilities)"
     if any(e.probabilities is None for e in dataset):
         return "unknown (no action probabilities)"
     probabilities = np.concatenate([e.probabilities for e in dataset])
@@ -188,25 +210,34 @@ def check_probabilities(probabilities: np.ndarray, where: str) -> None:
 
 
 def make_episode(episode_id: str, observations, actions, rewards, probabilities, where: str,
-                 final_observation=None, n_actions: int | None = None) -> Episode:
+                 final_observation=None, n_actions: int | None = None, continuous: bool = False) -> Episode:
     """An episode from its rows, checked: at least two steps, actions within the action space, probabilities that are
-    distributions giving the action taken a chance."""
-    actions = np.asarray(actions, dtype=np.int64)
+    distributions giving the action taken a chance. ``continuous``: actions are vectors of finite numbers (no
+    probabilities)."""
     if len(actions) < 2:
         raise InvalidDataset(f"{where}: episode {episode_id} has {len(actions)} step(s); an episode needs at least 2 "
                              "(a transition's next state is the next row of its episode).")
-    probs = None if probabilities is None else np.asarray(probabilities, dtype=np.float64)
-    n = n_actions or (probs.shape[1] if probs is not None else int(actions.max()) + 1)
-    bad = np.flatnonzero((actions < 0) | (actions >= n))
-    if len(bad):
-        raise InvalidDataset(f"{where}: episode {episode_id}, step {int(bad[0])}: action {int(actions[bad[0]])} is "
-                             f"outside the action space (0 to {n - 1}).")
-    if probs is not None:
-        taken = probs[np.arange(len(actions)), actions]
-        zero = np.flatnonzero(taken <= 0)
-        if len(zero):
-            raise InvalidDataset(f"{where}: episode {episode_id}, step {int(zero[0])}: action {int(actions[zero[0]])} "
-                                 "was taken but its probability is 0.")
+    probs = None
+    if continuous:
+        actions = np.asarray(actions, dtype=np.float32).reshape(len(actions), -1)
+        bad = np.flatnonzero(~np.isfinite(actions).all(axis=1))
+        if len(bad):
+            raise InvalidDataset(f"{where}: episode {episode_id}, step {int(bad[0])}: action {actions[bad[0]].tolist()} "
+                                 "is not finite.")
+    else:
+        actions = np.asarray(actions, dtype=np.int64)
+        probs = None if probabilities is None else np.asarray(probabilities, dtype=np.float64)
+        n = n_actions or (probs.shape[1] if probs is not None else int(actions.max()) + 1)
+        bad = np.flatnonzero((actions < 0) | (actions >= n))
+        if len(bad):
+            raise InvalidDataset(f"{where}: episode {episode_id}, step {int(bad[0])}: action {int(actions[bad[0]])} is "
+                                 f"outside the action space (0 to {n - 1}).")
+        if probs is not None:
+            taken = probs[np.arange(len(actions)), actions]
+            zero = np.flatnonzero(taken <= 0)
+            if len(zero):
+                raise InvalidDataset(f"{where}: episode {episode_id}, step {int(zero[0])}: action "
+                                     f"{int(actions[zero[0]])} was taken but its probability is 0.")
     observations = np.asarray(observations, dtype=np.float32)
     final = None if final_observation is None else np.asarray(final_observation, dtype=np.float32)
     return Episode(str(episode_id), observations, actions, np.asarray(rewards, dtype=np.float64), probs, final)

@@ -4,6 +4,7 @@ The CSV has one row per step with the columns ``action``, ``all_action_probabili
 ``[0.5, 0.5]``), ``episode_id``, ``reward``, ``cumulative_rewards`` (the episode's return on its last
 row, 0 elsewhere) and ``state_feature_0`` ... ``state_feature_N`` (SPEC section 5). JSON lines carry the
 same fields (the probabilities as a list), and may end a truncated episode with ``final_observation``.
+A continuous action is a list (``[0.25, -1.0]``; in the CSV as text), with no probabilities (left empty).
 Every problem is reported with the file, the line or episode, and what was wrong; files are written
 under a temporary name and renamed, so a failed write leaves nothing behind.
 
@@ -63,11 +64,15 @@ def write_dataset(dataset: Dataset, path: str | Path) -> Path:
             writer.writerow([*REQUIRED[:2], "episode_id", "reward", "cumulative_rewards",
                              *(f"state_feature_{i}" for i in range(width))])
             for row in rows:
-                writer.writerow([row["action"], json.dumps(row["all_action_probabilities"]), row["episode_id"],
+                probabilities = row["all_action_probabilities"]
+                writer.writerow([json.dumps(row["action"]) if dataset.continuous else row["action"],
+                                 "" if probabilities is None else json.dumps(probabilities), row["episode_id"],
                                  repr(row["reward"]), repr(row["cumulative_rewards"]),
                                  *(repr(v) for v in row["state"])])
         else:
             for row in rows:
+                if row["all_action_probabilities"] is None:
+                    del row["all_action_probabilities"]
                 state = row.pop("state")
                 row.update({f"state_feature_{i}": v for i, v in enumerate(state)})
                 stream.write(json.dumps(row) + "\n")
@@ -75,11 +80,11 @@ def write_dataset(dataset: Dataset, path: str | Path) -> Path:
 
 
 def _rows(dataset: Dataset) -> Iterable[dict[str, Any]]:
-    uniform = [1.0 / dataset.n_actions] * dataset.n_actions
+    uniform = None if dataset.continuous else [1.0 / dataset.n_actions] * dataset.n_actions
     for episode in dataset:
         last = len(episode) - 1
         for t in range(len(episode)):
-            row = {"action": int(episode.actions[t]),
+            row = {"action": episode.actions[t].astype(float).tolist() if dataset.continuous else int(episode.actions[t]),
                    "all_action_probabilities": episode.probabilities[t].tolist() if episode.probabilities is not None
                    else uniform,
                    "episode_id": episode.episode_id, "reward": float(episode.rewards[t]),
@@ -125,12 +130,14 @@ def read_jsonl(path: Path) -> Dataset:
                 raise InvalidDataset(f"{path}, line {line}: not JSON ({exc}).") from None
             if not isinstance(record, dict):
                 raise InvalidDataset(f"{path}, line {line}: each line is a JSON object of one step's fields.")
-            missing = [name for name in REQUIRED if name not in record]
+            needed = [n for n in REQUIRED if not (n == "all_action_probabilities" and isinstance(record.get("action"), list))]
+            missing = [name for name in needed if name not in record]
             features = sorted((int(m[1]), k) for k in record if (m := FEATURE.match(k)))
             state = record.get("state") if "state" in record else [record[k] for _, k in features]
             if missing or not state:
                 raise InvalidDataset(f"{path}, line {line}: missing {', '.join(missing) or 'the state'}; each line has "
-                                     f"{', '.join(REQUIRED)} and state_feature_0 ... (or a 'state' list).")
+                                     f"{', '.join(REQUIRED)} (no probabilities with a continuous action, a list) and "
+                                     "state_feature_0 ... (or a 'state' list).")
             rows.append((line, record, state))
     if not rows:
         raise InvalidDataset(f"{path}: the file has no steps.")
@@ -166,6 +173,22 @@ def _parse_probabilities(value: Any, where: str) -> np.ndarray:
     return probabilities
 
 
+def _continuous_action(value: Any) -> bool:
+    return isinstance(value, list) or (isinstance(value, str) and value.strip().startswith("["))
+
+
+def _vector(value: Any, where: str) -> list[float]:
+    """A continuous action: a list of numbers (or its JSON text, from a CSV)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise InvalidDataset(f"{where}: action {value!r} is not a list of numbers such as [0.5, -1.0].") from None
+    if not isinstance(value, list) or not value:
+        raise InvalidDataset(f"{where}: action {value!r} is not a list of numbers such as [0.5, -1.0].")
+    return [_number(v, "an action value", where) for v in value]
+
+
 def _number(value: Any, name: str, where: str, integer: bool = False):
     try:
         number = float(value)
@@ -185,27 +208,41 @@ def _dataset(path: Path, rows: list[tuple[int, dict, list]]) -> Dataset:
     grouped: dict[str, list] = {}
     n_actions = None
     width = None
+    continuous = _continuous_action(rows[0][1]["action"]) if rows else False
     for line, record, state in rows:
         where = f"{path}, line {line}"
-        probabilities = _parse_probabilities(record["all_action_probabilities"], where)
+        if _continuous_action(record["action"]) != continuous:
+            raise InvalidDataset(f"{where}: action {record['action']!r} is "
+                                 f"{'a number' if continuous else 'a list'}; earlier rows have "
+                                 f"{'lists (continuous actions)' if continuous else 'numbers (discrete actions)'}.")
+        if continuous:
+            if record.get("all_action_probabilities") not in (None, "", []):
+                raise InvalidDataset(f"{where}: all_action_probabilities given with a continuous action; leave it "
+                                     "empty (probabilities are for discrete actions).")
+            action, probabilities = _vector(record["action"], where), None
+            size = len(action)
+        else:
+            probabilities = _parse_probabilities(record["all_action_probabilities"], where)
+            action = _number(record["action"], "action", where, integer=True)
+            size = len(probabilities)
         if n_actions is None:
-            n_actions = len(probabilities)
-        elif len(probabilities) != n_actions:
-            raise InvalidDataset(f"{where}: {len(probabilities)} action probabilities; earlier rows have {n_actions}.")
+            n_actions = size
+        elif size != n_actions:
+            what = "action values" if continuous else "action probabilities"
+            raise InvalidDataset(f"{where}: {size} {what}; earlier rows have {n_actions}.")
         features = [_number(v, "a state feature", where) for v in state]
         if width is None:
             width = len(features)
         elif len(features) != width:
             raise InvalidDataset(f"{where}: {len(features)} state features; earlier rows have {width}.")
         final = record.get("final_observation")
-        step = (_number(record["action"], "action", where, integer=True), probabilities,
-                _number(record["reward"], "reward", where), features, final)
+        step = (action, probabilities, _number(record["reward"], "reward", where), features, final)
         grouped.setdefault(str(record["episode_id"]), []).append(step)
     episodes = []
     for episode_id, steps in grouped.items():
         actions, probabilities, rewards, states, finals = zip(*steps)
-        episodes.append(make_episode(episode_id, states, actions, rewards, np.stack(probabilities), str(path),
-                                     final_observation=finals[-1], n_actions=n_actions))
+        episodes.append(make_episode(episode_id, states, actions, rewards, None if continuous else np.stack(probabilities),
+                                     str(path), final_observation=finals[-1], n_actions=n_actions, continuous=continuous))
     return Dataset(episodes, n_actions, source=str(path))
 
 
@@ -214,8 +251,8 @@ def _dataset(path: Path, rows: list[tuple[int, dict, list]]) -> Dataset:
 
 def read_minari(dataset_id: str) -> Dataset:
     """A Minari dataset installed locally (``MINARI_DATASETS_PATH``, default ``~/.minari/datasets``); nothing is
-    downloaded. Discrete actions only; behaviour probabilities are read from the episodes' infos
-    (``action_probabilities``) when the collector recorded them."""
+    downloaded. Discrete actions (behaviour probabilities read from the episodes' infos, ``action_probabilities``,
+    when the collector recorded them) or continuous action vectors."""
     try:
         import minari
     except ImportError:
@@ -226,20 +263,23 @@ def read_minari(dataset_id: str) -> Dataset:
         raise InvalidDataset(f"minari:{dataset_id}: not a Minari dataset installed here ({exc}). rlops reads local "
                              "datasets only; `minari list local` shows them.") from None
     space = data.action_space
-    if not hasattr(space, "n"):
+    continuous = not hasattr(space, "n")
+    if continuous and not (hasattr(space, "shape") and len(space.shape) == 1):
         raise InvalidDataset(f"minari:{dataset_id}: its action space is {space}; rlops's offline path reads discrete "
-                             "actions from Minari.")
+                             "actions or continuous action vectors (a one-dimensional Box).")
+    size = int(space.shape[0]) if continuous else int(space.n)
     episodes = []
     for episode in data.iterate_episodes():
-        probabilities = (episode.infos or {}).get("action_probabilities")
+        probabilities = None if continuous else (episode.infos or {}).get("action_probabilities")
         observations = np.asarray(episode.observations, dtype=np.float32)
         final = None if bool(episode.terminations[-1]) else observations[-1]
         episodes.append(make_episode(str(episode.id), observations[:-1], episode.actions, episode.rewards,
                                      None if probabilities is None else np.asarray(probabilities)[:len(episode.actions)],
-                                     f"minari:{dataset_id}", final_observation=final, n_actions=int(space.n)))
+                                     f"minari:{dataset_id}", final_observation=final, n_actions=size,
+                                     continuous=continuous))
     if not episodes:
         raise InvalidDataset(f"minari:{dataset_id} has no episodes.")
-    return Dataset(episodes, int(space.n), source=f"minari:{dataset_id}")
+    return Dataset(episodes, size, source=f"minari:{dataset_id}")
 
 
 __all__ = ["Episode", "Dataset", "read_dataset", "write_dataset", "read_csv", "read_jsonl", "read_minari", "FORMATS"]

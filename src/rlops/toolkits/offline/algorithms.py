@@ -16,16 +16,33 @@ from typing import Generic, TypeVar
 
 from rlops.exceptions import UsageError, did_you_mean
 
-#: Preset algorithm name -> d3rlpy config class. Discrete actions (the datasets rlops reads carry action
-#: probabilities of discrete actions).
-ALGORITHMS = {
+#: Preset algorithm name -> d3rlpy config class, for discrete actions...
+DISCRETE = {
     "DiscreteBCQ": "DiscreteBCQConfig",
     "DiscreteCQL": "DiscreteCQLConfig",
     "DoubleDQN": "DoubleDQNConfig",
     "DQN": "DQNConfig",
     "DiscreteBC": "DiscreteBCConfig",
 }
+#: ... and for continuous ones.
+CONTINUOUS = {
+    "CQL": "CQLConfig",
+    "IQL": "IQLConfig",
+    "TD3PlusBC": "TD3PlusBCConfig",
+    "BC": "BCConfig",
+}
+ALGORITHMS = {**DISCRETE, **CONTINUOUS}
 ESTIMATORS = ("IPS", "WIS", "DM", "DR", "SDR")
+#: What continuous policies can be estimated with: importance sampling needs probabilities of discrete actions.
+CONTINUOUS_ESTIMATORS = ("DM",)
+
+
+def estimators(preset) -> list[str]:
+    """The off-policy estimators an offline preset runs: those it names, else every one its actions allow."""
+    named = preset.offline.estimators
+    if named is not None:
+        return list(named)
+    return list(CONTINUOUS_ESTIMATORS if preset.algorithm.name in CONTINUOUS else ESTIMATORS)
 D3RLPY_INSTALL = "pip install --no-deps d3rlpy==2.8.0 (`make test` and `make demo` install it)"
 
 
@@ -33,17 +50,20 @@ def check_preset(preset) -> None:
     """Refuse an offline preset that names an algorithm, a split or an estimator rlops does not run."""
     name = preset.algorithm.name
     if name not in ALGORITHMS:
-        raise UsageError(f"Offline presets train {', '.join(ALGORITHMS)} (d3rlpy, discrete actions); got {name!r}."
-                         f"{did_you_mean(name, ALGORITHMS)}")
+        raise UsageError(f"Offline presets train {', '.join(DISCRETE)} (d3rlpy, discrete actions) or "
+                         f"{', '.join(CONTINUOUS)} (continuous actions); got {name!r}.{did_you_mean(name, ALGORITHMS)}")
     offline = preset.offline
     if not 0 < offline.train_to_eval_ratio < 1:
         raise UsageError(f"offline.train_to_eval_ratio is the share of episodes trained on, between 0 and 1; got "
                          f"{offline.train_to_eval_ratio!r}.")
     if not 0 < offline.gamma <= 1:
         raise UsageError(f"offline.gamma is a discount in (0, 1]; got {offline.gamma!r}.")
-    unknown = [e for e in offline.estimators if e not in ESTIMATORS]
+    accepted = CONTINUOUS_ESTIMATORS if name in CONTINUOUS else ESTIMATORS
+    unknown = [e for e in estimators(preset) if e not in accepted]
     if unknown:
-        raise UsageError(f"Unknown estimator {unknown[0]!r} in offline.estimators; accepted: {', '.join(ESTIMATORS)}.")
+        why = " (continuous actions have no action probabilities to weigh)" if name in CONTINUOUS else ""
+        raise UsageError(f"Estimator {unknown[0]!r} in offline.estimators cannot evaluate {name}{why}; accepted: "
+                         f"{', '.join(accepted)}.")
 
 
 def import_d3rlpy():
@@ -87,5 +107,5 @@ def import_d3rlpy():
         sys.modules.update(saved)
     import structlog
 
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
     return d3rlpy

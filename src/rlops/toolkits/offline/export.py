@@ -2,7 +2,8 @@
 
 The graph takes raw observations (``observation``) and returns d3rlpy's greedy ``action`` (for BCQ, the
 best action among those its imitation model allows), the ``q_values`` (except behaviour cloning, which
-has none) and ``probabilities`` (1 on the action: the deployed policy is deterministic). d3rlpy's own
+has none) and ``probabilities`` (1 on the action: the deployed policy is deterministic); a continuous
+policy gives its ``action`` alone, mapped back to the environment's bounds. d3rlpy's own
 ``save_policy`` is not used: its ONNX export fixes the batch at one observation and gives no Q-values.
 """
 
@@ -21,7 +22,7 @@ OPSET = 17
 
 
 class _Greedy(torch.nn.Module):
-    def __init__(self, algo, n_actions: int, with_q: bool):
+    def __init__(self, algo, n_actions: int | None, with_q: bool):
         super().__init__()
         self.algo, self.impl, self.n_actions, self.with_q = algo, algo.impl, n_actions, with_q
 
@@ -29,6 +30,9 @@ class _Greedy(torch.nn.Module):
         scaler = self.algo.config.observation_scaler
         x = scaler.transform(observation) if scaler else observation
         action = self.impl.predict_best_action(x)
+        if self.n_actions is None:  # continuous
+            unscale = self.algo.config.action_scaler
+            return unscale.reverse_transform(action) if unscale else action
         probabilities = torch.nn.functional.one_hot(action, self.n_actions).to(torch.float32)
         if not self.with_q:
             return action, probabilities
@@ -37,9 +41,10 @@ class _Greedy(torch.nn.Module):
 
 def export_policy(algo, d3rlpy, env, folder: Path, algorithm: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write ``policy.onnx`` and ``policy.json`` into ``folder``; returns the manifest."""
-    n_actions = int(env.action_space.n)
-    with_q = hasattr(algo.impl, "_q_func_forwarder")
-    outputs = ["action", "q_values", "probabilities"] if with_q else ["action", "probabilities"]
+    continuous = not hasattr(env.action_space, "n")
+    n_actions = None if continuous else int(env.action_space.n)
+    with_q = not continuous and hasattr(algo.impl, "_q_func_forwarder")
+    outputs = ["action"] if continuous else ["action", "q_values", "probabilities"] if with_q else ["action", "probabilities"]
     module = _Greedy(algo, n_actions, with_q).eval()
     example = torch.zeros((1, *env.observation_space.shape), dtype=torch.float32, device=algo.impl.device)
     algo.impl.modules.freeze()

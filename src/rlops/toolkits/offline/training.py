@@ -5,11 +5,13 @@
    the first share, the off-policy estimates use the held-out rest.
 2. Each epoch (``schedule.evaluation_every`` gradient steps, 1,000 by default) prints a ``Policy training>``
    line with d3rlpy's losses and an ``Off-policy evaluation>`` line (IPS, WIS, DM, DR, SDR of the greedy
-   policy, fitted Q evaluation continued from the previous epoch), appends a row to Coach's batch-RL CSV,
-   and writes a checkpoint (written then renamed) that a restarted job resumes from.
+   policy, fitted Q evaluation continued from the previous epoch; continuous actions: DM alone, see
+   :mod:`rlops.toolkits.offline.continuous`), appends a row to Coach's batch-RL CSV, and writes a
+   checkpoint (written then renamed) that a restarted job resumes from.
 3. At the end the policy plays ``schedule.evaluation_episodes`` episodes in the live environment
    (``Testing>`` lines and the evaluation summary), and ``model/`` gets ``policy.onnx`` + ``policy.json``
-   (``action``, ``q_values``, ``probabilities``: probability 1 on the greedy action) and d3rlpy's own file.
+   (``action``, ``q_values``, ``probabilities``: probability 1 on the greedy action; continuous policies:
+   ``action``) and d3rlpy's own file.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from rlops.exceptions import UsageError
 from rlops.ope import COACH_COLUMNS as OPE_COLUMNS
 from rlops.ope import MODEL_BASED, evaluate, fit_fqe
 from rlops.toolkits.coach_lines import PRESET_FILE, emit, write_summary
-from rlops.toolkits.offline.algorithms import ALGORITHMS, import_d3rlpy
+from rlops.toolkits.offline.algorithms import ALGORITHMS, CONTINUOUS, DISCRETE, estimators, import_d3rlpy
 
 CHECKPOINT = "offline-checkpoint.d3"
 CHECKPOINT_STATE = "offline-checkpoint.json"
@@ -60,6 +62,7 @@ def mdp_dataset(d3rlpy, dataset: Dataset):
     """d3rlpy's ``MDPDataset`` of the episodes. A cut-short episode gets one padding step (its final observation,
     marked as a timeout) so that d3rlpy keeps its real last transition, which it would otherwise drop."""
     parts = {key: [] for key in ("observations", "actions", "rewards", "terminals", "timeouts")}
+    no_action = np.zeros((1, dataset.n_actions), np.float32) if dataset.continuous else np.zeros(1, np.int64)
     for episode in dataset:
         n = len(episode)
         observations, actions, rewards = episode.observations, episode.actions, episode.rewards
@@ -69,27 +72,44 @@ def mdp_dataset(d3rlpy, dataset: Dataset):
             ends[-1] = 1
         else:
             observations = np.concatenate([observations, episode.final_observation[None]])
-            actions, rewards = np.append(actions, 0), np.append(rewards, 0.0)
+            actions, rewards = np.concatenate([actions, no_action]), np.append(rewards, 0.0)
             ends, cut = np.append(ends, 0), np.append(cut, 1)
         for key, value in zip(parts, (observations, actions, rewards, ends, cut)):
             parts[key].append(value)
     arrays = {key: np.concatenate(values) for key, values in parts.items()}
+    continuous = dataset.continuous
     return d3rlpy.dataset.MDPDataset(
-        observations=arrays["observations"].astype(np.float32), actions=arrays["actions"].astype(np.int64),
+        observations=arrays["observations"].astype(np.float32),
+        actions=arrays["actions"].astype(np.float32 if continuous else np.int64),
         rewards=arrays["rewards"].astype(np.float32), terminals=arrays["terminals"], timeouts=arrays["timeouts"],
-        action_space=d3rlpy.ActionSpace.DISCRETE, action_size=dataset.n_actions)
+        action_space=d3rlpy.ActionSpace.CONTINUOUS if continuous else d3rlpy.ActionSpace.DISCRETE,
+        action_size=dataset.n_actions)
 
 
-def make_algorithm(d3rlpy, preset, device):
+def make_algorithm(d3rlpy, preset, device, env):
+    """The preset's d3rlpy algorithm. Its hyperparameters are d3rlpy's config fields, with factories and scalers
+    written as d3rlpy serialises them (``{type: vector, params: {hidden_units: [64, 64]}}``)."""
+    import dataclasses
+
+    from rlops.toolkits.offline.continuous import action_scaler
+
     config_class = getattr(d3rlpy.algos, ALGORITHMS[preset.algorithm.name])
+    hyperparameters = dict(preset.algorithm.hyperparameters)
+    accepted = sorted(f.name for f in dataclasses.fields(config_class))
+    unknown = [key for key in hyperparameters if key not in accepted]
+    if unknown:
+        raise UsageError(f"{preset.algorithm.name} has no hyperparameter {unknown[0]!r}. d3rlpy's "
+                         f"{config_class.__name__} takes: {', '.join(accepted)}.")
+    if preset.algorithm.name in CONTINUOUS:
+        scaler = action_scaler(env.action_space, hyperparameters)
+        if scaler is not None:
+            hyperparameters["action_scaler"] = scaler
     try:
-        config = config_class(**preset.algorithm.hyperparameters)
-    except TypeError as exc:
-        import dataclasses
-
-        accepted = sorted(f.name for f in dataclasses.fields(config_class))
-        raise UsageError(f"{preset.algorithm.name}: {exc}. d3rlpy's {config_class.__name__} takes: "
-                         f"{', '.join(accepted)}.") from None
+        config = config_class.deserialize_from_dict({**config_class().serialize_to_dict(), **hyperparameters})
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise UsageError(f"{preset.algorithm.name}: bad hyperparameters {hyperparameters} ({type(exc).__name__}: "
+                         f"{exc}). Factories and scalers are written as d3rlpy serialises them, e.g. "
+                         "{type: vector, params: {hidden_units: [64, 64]}}.") from None
     return config.create(device=device)
 
 
@@ -113,10 +133,17 @@ def train(launcher, preset) -> None:
     if preset.seed is not None:
         d3rlpy.seed(preset.seed)  # NumPy, PyTorch and Python's random, for a run that repeats
     env = gym.make(preset.env.id, **preset.env.kwargs)
-    if not isinstance(env.action_space, gym.spaces.Discrete):
-        raise UsageError(f"{preset.env.id} has actions {env.action_space}; offline presets train discrete actions.")
+    continuous = preset.algorithm.name in CONTINUOUS
+    space = env.action_space
+    expected = gym.spaces.Box if continuous else gym.spaces.Discrete
+    if not isinstance(space, expected) or len(space.shape) > 1:
+        raise UsageError(f"{preset.env.id} has actions {space}; {preset.algorithm.name} trains "
+                         f"{'continuous action vectors (a one-dimensional Box)' if continuous else 'discrete actions'}; "
+                         f"for {'discrete' if continuous else 'continuous'} actions use "
+                         f"{', '.join(DISCRETE if continuous else CONTINUOUS)}.")
     dataset = find_dataset(launcher, offline.dataset)
-    dataset.check(env.observation_space.shape, int(env.action_space.n), what=preset.env.id)
+    dataset.check(env.observation_space.shape, int(space.shape[0]) if continuous else int(space.n),
+                  what=preset.env.id, continuous=continuous)
     train_set, held_out = dataset.split(offline.train_to_eval_ratio, seed=preset.seed or 0)
     returns = dataset.returns()
     emit(f"Dataset {dataset.source}: {len(dataset)} episodes, {dataset.steps} steps, mean return {returns.mean():.2f} "
@@ -132,15 +159,20 @@ def train(launcher, preset) -> None:
             emit(f"Resuming from {checkpoint.name} at step {done_steps}")
         except Exception as exc:  # noqa: BLE001 - an unreadable checkpoint: start again, saying so
             emit(f"Warning: checkpoint {checkpoint} could not be loaded ({exc}); training from the start")
-            algo, done_steps = make_algorithm(d3rlpy, preset, device), 0
+            algo, done_steps = make_algorithm(d3rlpy, preset, device, env), 0
     else:
-        algo = make_algorithm(d3rlpy, preset, device)
+        algo = make_algorithm(d3rlpy, preset, device, env)
     per_epoch = schedule.evaluation_every or DEFAULT_EPOCH_STEPS
     remaining = schedule.training_steps - done_steps
     writer = _BatchCSV(context.intermediate_dir)
     fqe, start = None, time.monotonic()
     steps = done_steps
+    names = estimators(preset)
     if remaining > 0:
+        if continuous and names:
+            from rlops.toolkits.offline.continuous import DirectMethod
+
+            fqe = DirectMethod(d3rlpy, algo, held_out, mdp_dataset(d3rlpy, held_out), offline.gamma, device)
         fitter = algo.fitter(mdp_dataset(d3rlpy, train_set), n_steps=remaining, n_steps_per_epoch=min(per_epoch, remaining),
                              show_progress=False, logger_adapter=NoopAdapterFactory(), save_interval=10 ** 9)
         for _, metrics in fitter:
@@ -150,13 +182,16 @@ def train(launcher, preset) -> None:
             emit(f"Policy training> {', '.join(f'{_title(k)}={v:.6f}' for k, v in losses.items())}, Epoch={epoch}, "
                  f"Training iteration={epoch}, Steps={steps}")
             estimates = {}
-            if offline.estimators:  # an empty list turns off-policy evaluation off
+            if continuous and names:
+                estimates = fqe.estimate(offline.bootstrap, seed=epoch)
+            elif names:  # an empty list turns off-policy evaluation off
                 target = greedy(algo, dataset.n_actions)
-                if any(name in MODEL_BASED for name in offline.estimators):
+                if any(name in MODEL_BASED for name in names):
                     fqe = fit_fqe(held_out, target, offline.gamma, fqe=fqe, seed=preset.seed or 0,
                                   iterations=FQE_NEXT if fqe else FQE_FIRST)
-                estimates = evaluate(held_out, target, offline.gamma, offline.estimators, fqe=fqe,
-                                     bootstrap=offline.bootstrap, seed=epoch)
+                estimates = evaluate(held_out, target, offline.gamma, names, fqe=fqe, bootstrap=offline.bootstrap,
+                                     seed=epoch)
+            if estimates:
                 emit("Off-policy evaluation> " + ", ".join(f"{name}={e.value:.4f}" for name, e in estimates.items())
                      + f", Epoch={epoch}, " + ", ".join(f"{name} interval=[{e.low:.4f} {e.high:.4f}]"
                                                         for name, e in estimates.items()))

@@ -102,7 +102,9 @@ class Offline:
     #: ``train_to_eval_ratio``).
     train_to_eval_ratio: float = 0.8
     gamma: float = 0.99
-    estimators: list = field(default_factory=lambda: ["IPS", "WIS", "DM", "DR", "SDR"])
+    #: Off-policy estimators each epoch (``[]``: none). Unset: IPS, WIS, DM, DR and SDR for discrete actions; DM
+    #: (fitted Q evaluation) for continuous ones.
+    estimators: list | None = None
     #: Bootstrap resamples for the estimates' intervals.
     bootstrap: int = 100
 
