@@ -40,6 +40,20 @@ def validate_name(name: str, what: str = "job") -> str:
     return name
 
 
+CHANNEL_RE = re.compile(r"^[A-Za-z0-9.\-_]{1,64}$")
+
+
+def validate_channel_name(name: str) -> str:
+    """``name`` if it is a valid channel name (SageMaker's ``[A-Za-z0-9.\-_]+``, at most 64; never ``.`` or ``..``,
+    as it names a folder under ``input/data/``), else :class:`UsageError`."""
+    from rlops.exceptions import UsageError
+
+    if not isinstance(name, str) or not CHANNEL_RE.match(name) or set(name) == {"."}:
+        raise UsageError(f"Invalid channel name {name!r}: use 1 to 64 letters, digits, '.', '-' or '_' (not only "
+                         "dots: the name is a folder under input/data/).")
+    return name
+
+
 #: Instance types with GPUs: ``local_gpu`` (SageMaker local mode) and the GPU families (``ml.g5.xlarge``, ...).
 GPU_INSTANCE = re.compile(r"^(local_gpu|ml\.[pg]\d\w*\.\w+)$")
 
@@ -74,6 +88,7 @@ def jsonable(value):
 # -- hyperparameters --------------------------------------------------------------------------
 
 RESERVED_PREFIX = "sagemaker_"
+MAX_HYPERPARAMETER_KEY = 256
 #: The reserved keys SageMaker's SDK sends and rlops knows; scripts see them in hyperparameters.json.
 RESERVED_HYPERPARAMETERS = frozenset({
     "sagemaker_program", "sagemaker_submit_directory", "sagemaker_container_log_level", "sagemaker_job_name",
@@ -87,6 +102,11 @@ def encode_hyperparameters(hyperparameters: Mapping[str, Any] | None) -> dict[st
     for key, value in (hyperparameters or {}).items():
         if not isinstance(key, str) or not key:
             raise InvalidHyperparameter(f"Hyperparameter names are non-empty strings; got {key!r}.")
+        if len(key) > MAX_HYPERPARAMETER_KEY or any(c in key for c in "/\\\0") or ".." in key:
+            raise InvalidHyperparameter(
+                f"Invalid hyperparameter name {key[:80]!r}{'...' if len(key) > 80 else ''}: names are at most "
+                f"{MAX_HYPERPARAMETER_KEY} characters (SageMaker's limit; this one has {len(key)}), without '/', '\\', "
+                "NUL or '..' (they become command-line options and file names in a job).")
         dunder = [part for part in key.split(".") if part.startswith("__")]
         if dunder:
             raise InvalidHyperparameter(

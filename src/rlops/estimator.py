@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from rlops.contract import encode_hyperparameters, reserved_hyperparameters, unique_name, validate_name
+from rlops.contract import (
+    encode_hyperparameters, reserved_hyperparameters, unique_name, validate_channel_name, validate_name,
+)
 from rlops.exceptions import AlreadyExists, UsageError, did_you_mean
 from rlops.inputs import TrainingInput
 from rlops.runtime.metrics import compile_definitions
@@ -40,7 +41,7 @@ ACCEPTED_UNUSED = {
     "role", "volume_size", "volume_kms_key", "output_kms_key", "subnets", "security_group_ids", "tags",
     "model_uri", "model_channel_name", "enable_network_isolation", "encrypt_inter_container_traffic",
     "debugger_hook_config", "tensorboard_output_config", "profiler_config", "disable_profiler",
-    "enable_sagemaker_metrics", "rules", "use_spot_instances", "max_wait", "max_retry_attempts",
+    "enable_sagemaker_metrics", "rules", "max_retry_attempts",
     "code_location", "git_config", "container_log_level", "framework_version", "py_version",
     "input_mode", "keep_alive_period_in_seconds", "training_repository_access_mode",
     "disable_output_compression", "max_wait_time",
@@ -77,7 +78,8 @@ class Framework:
                  dependencies: list[str] | None = None, environment: dict[str, str] | None = None,
                  max_run: int = 86400, checkpoint_s3_uri: str | None = None, checkpoint_uri: str | None = None,
                  checkpoint_local_path: str | None = None, sagemaker_session: Session | None = None,
-                 stop_grace_period: float = 10.0, **kwargs: Any):
+                 stop_grace_period: float = 10.0, use_spot_instances: bool = False, max_wait: int | None = None,
+                 **kwargs: Any):
         for old, new in V1_ALIASES.items():  # renamed before anything is validated
             if old in kwargs:
                 kwargs.setdefault(new, kwargs.pop(old))
@@ -108,14 +110,16 @@ class Framework:
             base_job_name=base_job_name, dependencies=dependencies, environment=environment,
             max_run=kwargs.pop("max_run", max_run), checkpoint_uri=checkpoint_uri or checkpoint_s3_uri,
             checkpoint_local_path=checkpoint_local_path, sagemaker_session=sagemaker_session,
-            stop_grace_period=stop_grace_period,
+            stop_grace_period=stop_grace_period, use_spot_instances=kwargs.pop("use_spot_instances", use_spot_instances),
+            max_wait=kwargs.pop("max_wait", max_wait),
         )
         self.unused_kwargs = kwargs
         self._validate_settings()
 
     def _assign(self, *, entry_point, source_dir, hyperparameters, image_uri, metric_definitions, instance_count,
                 instance_type, instance_groups, output_path, base_job_name, dependencies, environment, max_run, checkpoint_uri,
-                checkpoint_local_path, sagemaker_session, stop_grace_period) -> None:
+                checkpoint_local_path, sagemaker_session, stop_grace_period, use_spot_instances=False,
+                max_wait=None) -> None:
         self.sagemaker_session = sagemaker_session or Session()
         self.entry_point = entry_point
         self.source_dir = source_dir
@@ -133,6 +137,8 @@ class Framework:
         self.checkpoint_uri = self.checkpoint_s3_uri = checkpoint_uri
         self.checkpoint_local_path = checkpoint_local_path
         self.stop_grace_period = stop_grace_period
+        self.use_spot_instances = use_spot_instances
+        self.max_wait = max_wait
         self.unused_kwargs: dict[str, Any] = {}
         self.latest_training_job: TrainingJob | None = None
         self._current_job_name: str | None = None
@@ -156,6 +162,7 @@ class Framework:
                              + ": the cluster's own nodes are the instances, so leave instance_count at 1.")
         if not isinstance(self.max_run, (int, float)) or isinstance(self.max_run, bool) or self.max_run <= 0:
             raise UsageError(f"max_run must be a positive number of seconds; got {self.max_run!r}.")
+        self._validate_spot()
         if self.base_job_name is not None:
             validate_name(self.base_job_name)
         encode_hyperparameters(self._hyperparameters)
@@ -174,6 +181,30 @@ class Framework:
             resolve_uri(self.checkpoint_uri, "checkpoint_uri")
         if self.output_path:
             resolve_uri(self.output_path, "output_path")
+
+    def _validate_spot(self) -> None:
+        """SageMaker's rules for managed spot training: ``max_wait`` with it, at least ``max_run``; and a checkpoint
+        location, which an interrupted job resumes from."""
+        if not isinstance(self.use_spot_instances, bool):
+            raise UsageError(f"use_spot_instances is True or False; got {self.use_spot_instances!r}.")
+        if not self.use_spot_instances:
+            if self.max_wait is not None:
+                raise UsageError(f"max_wait={self.max_wait!r} is for spot-style training: set use_spot_instances=True "
+                                 "too, or leave max_wait out.")
+            return
+        if self.max_wait is None or not isinstance(self.max_wait, (int, float)) or isinstance(self.max_wait, bool):
+            raise UsageError(f"use_spot_instances=True needs max_wait, the seconds the job may take with its "
+                             f"interruptions (at least max_run={self.max_run}); got {self.max_wait!r}.")
+        if self.max_wait < self.max_run:
+            raise UsageError(f"max_wait ({self.max_wait} s) must be at least max_run ({self.max_run} s): max_wait counts "
+                             "the training time and the waiting after interruptions.")
+        if not self.checkpoint_uri:
+            raise UsageError("use_spot_instances=True needs checkpoint_s3_uri (or checkpoint_uri): an interrupted job "
+                             "resumes from the checkpoints saved there, e.g. checkpoint_s3_uri='file:///tmp/ckpt' or "
+                             "'s3://bucket/checkpoints'.")
+        if is_ray_instance(self.instance_type):
+            raise UsageError(f"Spot-style training runs local jobs; a job on a Ray cluster "
+                             f"(instance_type={self.instance_type!r}) is resumed by the cluster, not by rlops.")
 
     def _code_location(self) -> tuple[Path, str]:
         """``(source folder, entry point relative to it)``, checked to exist."""
@@ -215,8 +246,7 @@ class Framework:
             inputs = {"training": inputs}
         channels = {}
         for name, value in inputs.items():
-            if not isinstance(name, str) or not re.match(r"^[A-Za-z0-9\.\-_]{1,64}$", name):
-                raise UsageError(f"Invalid channel name {name!r}: use 1 to 64 letters, digits, '.', '-' or '_'.")
+            validate_channel_name(name)
             if isinstance(value, TrainingInput):
                 channel = Channel(value.uri, value.content_type, value.input_mode)
             elif isinstance(value, (str, os.PathLike)):
@@ -251,7 +281,8 @@ class Framework:
             output_layout=self._output_layout(),
             ray_address=self._ray_address(), max_run=self.max_run, stop_grace_s=self.stop_grace_period,
             checkpoint_uri=str(resolve_uri(self.checkpoint_uri, "checkpoint_uri")) if self.checkpoint_uri else None,
-            checkpoint_local_path=self.checkpoint_local_path, **self._toolkit_fields(),
+            checkpoint_local_path=self.checkpoint_local_path, use_spot=self.use_spot_instances,
+            max_wait=int(self.max_wait) if self.use_spot_instances else None, **self._toolkit_fields(),
         )
 
     def _toolkit_fields(self) -> dict[str, Any]:
@@ -313,7 +344,7 @@ class Framework:
             metric_definitions=spec.metric_definitions, instance_count=spec.instance_count,
             instance_type=spec.instance_type, instance_groups=spec.instance_groups or None, output_path=spec.output_path, environment=spec.environment,
             max_run=spec.max_run, checkpoint_uri=spec.checkpoint_uri, checkpoint_local_path=spec.checkpoint_local_path,
-            stop_grace_period=spec.stop_grace_s,
+            stop_grace_period=spec.stop_grace_s, use_spot_instances=spec.use_spot, max_wait=spec.max_wait,
         )
 
     @classmethod

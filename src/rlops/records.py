@@ -55,6 +55,8 @@ class SecondaryStatus(_Status):
     STOPPED = "Stopped"
     MAX_RUNTIME_EXCEEDED = "MaxRuntimeExceeded"
     INTERRUPTED = "Interrupted"
+    RESTARTING = "Restarting"
+    MAX_WAIT_TIME_EXCEEDED = "MaxWaitTimeExceeded"
 
 
 ACTIVE_STATUSES = tuple(s for s in JobStatus if s.is_active)
@@ -114,9 +116,30 @@ class JobRecord(SupervisedRecord):
     started_at: float | None
     ended_at: float | None
     transitions: list[dict[str, Any]] = field(default_factory=list)
+    interrupt_requested: str | None = None  # JSON {"reason", "pause"} until the supervisor acts on it
+    restarts: int = 0  # times its supervisor was started again after it was lost
 
     def __post_init__(self):
         self.status = JobStatus(self.status)
+
+    def phase_seconds(self, phase: str, now: float | None = None) -> float:
+        """Seconds spent in the secondary status ``phase`` (e.g. ``Training``), over all its transitions."""
+        import time
+
+        total = 0.0
+        for i, t in enumerate(self.transitions):
+            if t["status"] != phase:
+                continue
+            end = (self.transitions[i + 1]["start_time"] if i + 1 < len(self.transitions)
+                   else self.ended_at or now or time.time())
+            total += max(0.0, end - t["start_time"])
+        return total
+
+    @property
+    def interruptions(self) -> list[dict[str, Any]]:
+        """The job's interruptions: ``{"time", "reason"}`` of each ``Interrupted`` transition."""
+        return [{"time": t["start_time"], "reason": t["message"]} for t in self.transitions
+                if t["status"] == SecondaryStatus.INTERRUPTED]
 
 
 @dataclass

@@ -9,6 +9,7 @@ import logging
 import re
 import shutil
 import sys
+import time
 from datetime import datetime, timezone
 from typing import Any
 
@@ -54,7 +55,9 @@ def describe_job(job: JobRecord, final_metrics: list[MetricPoint]) -> dict[str, 
         ],
         "OutputDataConfig": {"S3OutputPath": spec.output_path},
         "ResourceConfig": _resource_config(spec),
-        "StoppingCondition": {"MaxRuntimeInSeconds": spec.max_run},
+        "StoppingCondition": {"MaxRuntimeInSeconds": spec.max_run,
+                              **({"MaxWaitTimeInSeconds": spec.max_wait} if spec.max_wait else {})},
+        "EnableManagedSpotTraining": spec.use_spot,
         "CreationTime": _time(job.created_at),
         "TrainingStartTime": _time(job.started_at),
         "TrainingEndTime": _time(job.ended_at),
@@ -72,9 +75,37 @@ def describe_job(job: JobRecord, final_metrics: list[MetricPoint]) -> dict[str, 
     if spec.checkpoint_uri:
         description["CheckpointConfig"] = {"S3Uri": spec.checkpoint_uri, "LocalPath": spec.checkpoint_local_path or "/opt/ml/checkpoints"}
     if job.started_at and job.ended_at:
-        description["TrainingTimeInSeconds"] = int(round(job.ended_at - job.started_at))
-        description["BillableTimeInSeconds"] = description["TrainingTimeInSeconds"]
+        description.update(spot_times(job))
+    if spec.use_spot:
+        description["rlops"]["Interruptions"] = [{"Time": _time(i["time"]), "Reason": i["reason"]}
+                                                 for i in job.interruptions]
+        description["rlops"]["SupervisorRestarts"] = job.restarts
     return description
+
+
+#: The phases a job's instances are up in: what a spot-style job is billed for. Not while it starts or waits after
+#: an interruption for its machine to come back.
+BILLED_PHASES = ("Downloading", "Training", "Uploading")
+
+
+def spot_times(job: JobRecord) -> dict[str, int]:
+    """``TrainingTimeInSeconds`` (from start to end, waiting included) and ``BillableTimeInSeconds`` (the time its
+    instances were up; the same for a job that is not spot-style, as SageMaker reports it)."""
+    training = (job.ended_at or time.time()) - (job.started_at or job.created_at)
+    billable = sum(job.phase_seconds(p) for p in BILLED_PHASES) if job.spec.get("use_spot") else training
+    return {"TrainingTimeInSeconds": int(round(training)), "BillableTimeInSeconds": int(round(min(billable, training)))}
+
+
+def savings_lines(job: JobRecord) -> str | None:
+    """SageMaker's closing lines for an ended job: training and billable seconds, and a spot-style job's savings."""
+    if not (job.is_terminal and job.started_at and job.ended_at):
+        return None
+    times = spot_times(job)
+    training, billable = times["TrainingTimeInSeconds"], times["BillableTimeInSeconds"]
+    lines = [f"Training seconds: {training}", f"Billable seconds: {billable}"]
+    if job.spec.get("use_spot") and training:
+        lines.append(f"Managed Spot Training savings: {(1 - billable / training) * 100:.1f}%")
+    return "\n".join(lines) + "\n"
 
 
 def _resource_config(spec: JobSpec) -> dict[str, Any]:
@@ -170,4 +201,8 @@ def stream_logs(service, job_name: str, follow: bool = True, out=None) -> None:
     out = out or sys.stdout
     for chunk in service.jobs.logs(job_name, follow=follow):
         out.write(chunk)
+        out.flush()
+    closing = savings_lines(service.jobs.describe(job_name)) if follow else None
+    if closing:
+        out.write(closing)
         out.flush()

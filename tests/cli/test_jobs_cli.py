@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import json
 
 import pytest
@@ -70,7 +72,8 @@ def test_logs_follow_until_the_end(runner, estimator_factory):
     estimator = estimator_factory("long_run.py", hyperparameters={"steps": 20, "step-seconds": 0.02})
     estimator.fit(wait=False)
     result = runner.invoke(cli, ["jobs", "logs", estimator.latest_training_job.name, "--follow"])
-    assert "step 19" in result.output and result.output.rstrip().endswith("Completed - Training job completed")
+    assert "step 19" in result.output and "Completed - Training job completed\nTraining seconds: " in result.output
+    assert re.search(r"\nBillable seconds: \d+\n$", result.output)  # SageMaker's closing lines, once the job ended
 
 
 @pytest.mark.slow

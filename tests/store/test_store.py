@@ -102,7 +102,7 @@ def test_db_upgrade_migrates_an_older_store(rlops_home):
     with pytest.raises(SchemaOutOfDate, match="'0001'.*rlops db upgrade"):
         JobStore()
     result = CliRunner().invoke(cli, ["db", "upgrade"])
-    assert result.exit_code == 0 and "upgraded 0001 -> 0003" in result.output
+    assert result.exit_code == 0 and f"upgraded 0001 -> {HEAD_REVISION}" in result.output
     dispose_engines()
     assert JobStore().list() == []
 
@@ -128,7 +128,7 @@ def test_db_upgrade_moves_an_older_revision_table_aside_for_optuna(rlops_home):
     with pytest.raises(SchemaOutOfDate, match="'0002'.*rlops db upgrade"):
         JobStore()
     result = CliRunner().invoke(cli, ["db", "upgrade"])
-    assert result.exit_code == 0 and "upgraded 0002 -> 0003" in result.output, result.output
+    assert result.exit_code == 0 and f"upgraded 0002 -> {HEAD_REVISION}" in result.output, result.output
     dispose_engines()
     study = optuna.create_study(storage=open_storage(url), study_name="shared")
     study.tell(study.ask(), 1.0)

@@ -11,7 +11,7 @@ from rlops.exceptions import UsageError
 from rlops.records import JobStatus
 from rlops.runtime.spec import JobSpec
 from rlops.session import Session
-from rlops.training_job import describe_job, stream_logs
+from rlops.training_job import describe_job, savings_lines, stream_logs
 
 
 def _service():
@@ -92,6 +92,8 @@ def describe(job_name, as_json) -> None:
                                 for g in spec.groups()) if spec.instance_groups
          else f"{spec.instance_count} x {spec.instance_type}"),
         ("Max run", f"{spec.max_run} s"),
+        ("Spot-style", f"yes, max wait {spec.max_wait} s; {len(record.interruptions)} interruption(s), supervisor "
+                       f"restarted {record.restarts} time(s)" if spec.use_spot else None),
         ("Hyperparameters", ", ".join(f"{k}={v}" for k, v in sorted(spec.user_hyperparameters().items())) or "-"),
         ("Channels", ", ".join(f"{n}={c.uri}" for n, c in sorted(spec.channels.items())) or "-"),
         ("Checkpoints", spec.checkpoint_uri),
@@ -110,6 +112,10 @@ def describe(job_name, as_json) -> None:
     if info["FinalMetricDataList"]:
         click.echo()
         click.echo(table(["METRIC", "FINAL VALUE"], [(m["MetricName"], m["Value"]) for m in info["FinalMetricDataList"]]))
+    closing = savings_lines(record)
+    if closing:
+        click.echo()
+        click.echo(closing, nl=False)
 
 
 @jobs.command("logs")
@@ -146,6 +152,29 @@ def metrics(job_name, metric_names, every_point, as_json) -> None:
         summary.setdefault(p.name, []).append(p.value)
     click.echo(table(["METRIC", "POINTS", "LAST", "MIN", "MAX", "MEAN"], [
         (name, len(v), v[-1], min(v), max(v), sum(v) / len(v)) for name, v in sorted(summary.items())]))
+
+
+@jobs.command("interrupt")
+@click.argument("job_name")
+@click.option("--pause", type=float, default=0.0, show_default=True,
+              help="Seconds the job waits, interrupted, before it restarts (a spot machine coming back).")
+@click.option("--reason", default=None, help="Recorded as the interruption's reason.")
+@click.option("--wait/--no-wait", default=False, show_default=True, help="Wait until the job has ended.")
+def interrupt(job_name, pause, reason, wait) -> None:
+    """Interrupt a spot-style job as a reclaimed machine would: its hosts are killed at once (no grace period) and it
+    resumes from its latest checkpoint, losing at most one checkpoint interval.
+
+    \b
+    Example:
+      rlops jobs interrupt my-job --pause 30
+    """
+    jobs = _service().jobs
+    jobs.interrupt(job_name, reason, pause)
+    click.echo(f"Interruption requested for {job_name}; it resumes from its latest checkpoint"
+               + (f" after {pause:g} s." if pause else "."))
+    if wait:
+        record = jobs.wait(job_name)
+        click.echo(f"{job_name}: {status_color(record.status)} ({record.secondary_status}).")
 
 
 @jobs.command("stop")

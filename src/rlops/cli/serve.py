@@ -7,7 +7,9 @@ import click
 
 @click.command("serve")
 @click.argument("model")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback by default).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind. Loopback by default; any other address requires a token on every request "
+                   "(generated once into RLOPS_HOME/server-token, mode 0600, or RLOPS_TOKEN).")
 @click.option("-p", "--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
 @click.option("-w", "--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Server processes sharing the port.")

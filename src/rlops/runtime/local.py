@@ -15,13 +15,15 @@ supervisor died is recorded ``Failed`` with the reason.
 from __future__ import annotations
 
 import functools
+import logging
 import shutil
 import socket
 import time
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from rlops.records import JobRecord, MetricPoint
+from rlops.exceptions import UsageError
+from rlops.records import ACTIVE_STATUSES, JobRecord, JobStatus, MetricPoint
 from rlops.runtime.endpoints import LocalEndpoints
 from rlops.runtime.layout import ENDED_MARKER
 from rlops.runtime.reconcile import start_detached, supervisor_death
@@ -34,6 +36,10 @@ POLL_S = 0.05
 #: How often a follower reads the store even without the end marker (a supervisor that died).
 STATUS_POLL_S = 2.0
 LOG_NAME = "job.log"
+log = logging.getLogger("rlops")
+_RECOVERED: set[str] = set()
+#: How many times a spot-style job's lost supervisor is replaced before the job is recorded as failed.
+MAX_RESTARTS = 100
 
 
 class LocalRuntime(RuntimeService):
@@ -45,7 +51,16 @@ class LocalRuntime(RuntimeService):
     # The store is opened (and its schema checked) on first use, so that upgrade_store() can run first.
     @functools.cached_property
     def jobs(self) -> LocalJobs:
-        return LocalJobs(JobStore(self.database_url))
+        jobs = LocalJobs(JobStore(self.database_url))
+        if jobs.store.url not in _RECOVERED:  # once per process and store: jobs left running by a machine that died
+            _RECOVERED.add(jobs.store.url)
+            for job in jobs.recover():
+                if job.status == JobStatus.IN_PROGRESS:
+                    log.warning("rlops: the spot-style job %s lost its supervisor; it resumes from its latest "
+                                "checkpoint (restart %d).", job.name, job.restarts)
+                else:
+                    log.warning("rlops: the job %s was still recorded as running; %s", job.name, job.failure_reason)
+        return jobs
 
     @functools.cached_property
     def endpoints(self) -> LocalEndpoints:
@@ -86,9 +101,7 @@ class LocalJobs(JobService):
         try:
             work_dir.mkdir(parents=True, exist_ok=True)
             log_path.touch()
-            pid, started = start_detached("rlops.runtime.supervisor", [spec.name, "--store", self.store.url],
-                                          work_dir / "supervisor.log")
-            self.store.set_supervisor(spec.name, pid, started, socket.gethostname())
+            self._start_supervisor(spec.name, work_dir)
         except BaseException:
             self.store.delete(spec.name)
             shutil.rmtree(work_dir, ignore_errors=True)
@@ -102,12 +115,52 @@ class LocalJobs(JobService):
              limit: int | None = None) -> list[JobRecord]:
         return [self._reconciled(job) for job in self.store.list(status, name_contains, limit)]
 
+    def _start_supervisor(self, name: str, work_dir: Path, resume: bool = False) -> None:
+        pid, started = start_detached("rlops.runtime.supervisor",
+                                      [name, "--store", self.store.url, *(["--resume"] if resume else [])],
+                                      work_dir / "supervisor.log")
+        self.store.set_supervisor(name, pid, started, socket.gethostname())
+
     def _reconciled(self, job: JobRecord) -> JobRecord:
-        """The job, recorded ``Failed`` first if its supervisor has died."""
+        """The job, after a look at its supervisor: one that died is replaced, resuming the job from its
+        checkpoints, for a spot-style job still in progress (at most ``MAX_RESTARTS`` times); any other job is
+        recorded ``Failed`` with the reason ("supervisor lost")."""
         reason = supervisor_death(job)
-        if reason is not None and self.store.fail_if_active(job.name, reason):
-            return self.store.get(job.name)
-        return job
+        if reason is None:
+            return job
+        spot = job.spec.get("use_spot") and job.status == JobStatus.IN_PROGRESS and job.restarts < MAX_RESTARTS
+        if spot:
+            if self.store.claim_restart(job.name, job.supervisor_pid, job.supervisor_started):
+                self._start_supervisor(job.name, Path(job.work_dir), resume=True)
+        else:
+            if job.spec.get("use_spot") and job.restarts >= MAX_RESTARTS:
+                reason += f" Its supervisor was started again {job.restarts} times already; rlops gives up."
+            self.store.fail_if_active(job.name, reason)
+        return self.store.get(job.name)
+
+    def recover(self) -> list[JobRecord]:
+        """Look at every job still recorded as running (after the machine or a supervisor died): spot-style jobs
+        resume, others are recorded ``Failed``. Run when an rlops command or a session starts; returns the jobs
+        this changed."""
+        changed = []
+        for job in (job for status in ACTIVE_STATUSES for job in self.store.list(status.value)):
+            after = self._reconciled(job)
+            if (after.status, after.restarts) != (job.status, job.restarts):
+                changed.append(after)
+        return changed
+
+    def interrupt(self, name: str, reason: str | None = None, pause: float = 0.0) -> JobRecord:
+        """Interrupt a running spot-style job as a reclaimed machine would (its hosts killed, no grace period); it
+        resumes from its latest checkpoint after ``pause`` seconds."""
+        job = self.describe(name)
+        if not job.spec.get("use_spot"):
+            raise UsageError(f"{name} is not a spot-style job (use_spot_instances=True); only those are interrupted "
+                             "and resumed. Stop it instead: rlops jobs stop " + name)
+        if job.status != JobStatus.IN_PROGRESS:
+            raise UsageError(f"{name} is {job.status}; only a job in progress can be interrupted.")
+        if pause < 0:
+            raise UsageError(f"pause is a number of seconds, 0 or more; got {pause!r}.")
+        return self.store.request_interrupt(name, reason or "Interrupted: rlops jobs interrupt (asked for)", pause)
 
     def stop(self, name: str) -> JobRecord:
         self.describe(name)  # a job whose supervisor died is not left Stopping forever

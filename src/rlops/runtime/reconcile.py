@@ -67,11 +67,13 @@ def supervisor_death(job: SupervisedRecord) -> str | None:
     if job.supervisor_host == socket.gethostname():
         if is_alive(job.supervisor_pid, job.supervisor_started):
             return None
-        return (f"InternalServerError: the job's supervisor process (pid {job.supervisor_pid}) exited "
-                "without finishing the job; see the job's log and supervisor.log in its work folder.")
+        return (f"InternalServerError: supervisor lost: the job's supervisor process (pid {job.supervisor_pid}) "
+                "exited without finishing the job (the machine or the process died); see the job's log and "
+                "supervisor.log in its work folder.")
     silent = time.time() - (job.heartbeat_at or job.created_at)
     if silent > HEARTBEAT_TIMEOUT_S:
-        return f"InternalServerError: the job's supervisor on {job.supervisor_host} has not reported for {silent:.0f} s."
+        return (f"InternalServerError: supervisor lost: the job's supervisor on {job.supervisor_host} has not "
+                f"reported for {silent:.0f} s.")
     return None
 
 

@@ -65,6 +65,14 @@ class JobService(abc.ABC):
         """Ask the job to stop (SIGTERM, a grace period, SIGKILL); a finished job is left as it is."""
 
     @abc.abstractmethod
+    def interrupt(self, name: str, reason: str | None = None, pause: float = 0.0) -> JobRecord:
+        """Interrupt a spot-style job as a reclaimed machine would; it resumes from its checkpoints after ``pause``."""
+
+    @abc.abstractmethod
+    def recover(self) -> list[JobRecord]:
+        """Look at every job recorded as running: resume spot-style ones whose runner died, fail the others."""
+
+    @abc.abstractmethod
     def metrics(self, name: str, metric_names: Iterable[str] | None = None) -> list[MetricPoint]:
         """Every data point the job has logged, in order."""
 

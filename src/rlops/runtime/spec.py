@@ -49,6 +49,10 @@ class JobSpec:
     #: SageMaker's local mode puts them for an ``s3://`` output path (SPEC section 7).
     output_layout: str = "cloud"
     max_run: int = 86400
+    #: Spot-style training (SageMaker's ``use_spot_instances``): an interrupted job resumes from its checkpoints
+    #: until it completes or ``max_wait`` seconds (training and waiting) have passed since it started.
+    use_spot: bool = False
+    max_wait: int | None = None
     stop_grace_s: float = 10.0
     checkpoint_uri: str | None = None
     checkpoint_local_path: str | None = None

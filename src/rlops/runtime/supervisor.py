@@ -90,30 +90,52 @@ class Supervisor:
             self.hosts.append(Host(host, layout, layout.checkpoints(self.spec, host)))
         self.terminate_signal = threading.Event()
         self.own_folders = {rlops_home(), self.work_dir.resolve()}
+        self.trained_s = 0.0  # training time of earlier attempts (a spot-style job that was interrupted)
+        self.pause = 0.0  # how long an asked-for interruption keeps the job waiting before it restarts
 
     # -- the job's life -------------------------------------------------------------------------
 
-    def run(self) -> None:
+    def run(self, resumed: bool = False) -> None:
+        """Run the job to its end. ``resumed``: this supervisor replaces one that was lost (a spot-style job), so
+        the job is recorded as interrupted and restarted from its checkpoints."""
         name = self.spec.name
         signal.signal(signal.SIGTERM, lambda *_: self.terminate_signal.set())
-        self.store.update(name, started_at=time.time())
-        self.announce("Starting - Preparing the instances for training")
         status, secondary, reason = JobStatus.FAILED, SecondaryStatus.FAILED, None
+        if resumed:
+            interruption = {"reason": "Interrupted: the job's supervisor was lost (the machine or the process died)",
+                            "pause": 0.0}
+        else:
+            self.store.update(name, started_at=time.time())
+            self.announce("Starting - Preparing the instances for training")
+            interruption = None
         try:
-            self.store.transition(name, SecondaryStatus.DOWNLOADING, "Downloading input data")
-            self.announce("Downloading - Downloading input data and code")
-            self.prepare()
-            if self.spec.toolkit == "coach":
-                self.announce(f"rlops: RLToolkit.COACH (toolkit_version {self.spec.toolkit_version or 'any'}, framework "
-                              f"{self.spec.framework or 'any'}) runs on the Stable-Baselines3 toolkit (PyTorch); Coach's "
-                              "presets and launchers are translated (rl_coach on the job's path)")
-            self.store.transition(name, SecondaryStatus.TRAINING, "Training image download completed. Training in progress.")
-            self.announce("Training - Training in progress")
-            status, secondary, reason = self.train()
+            while True:
+                if interruption is not None:
+                    ended = self.interrupted(interruption)
+                    if ended is not None:
+                        status, secondary, reason = ended
+                        break
+                self.store.transition(name, SecondaryStatus.DOWNLOADING, "Downloading input data")
+                self.announce("Downloading - Downloading input data and code")
+                self.prepare()
+                if self.spec.toolkit == "coach" and interruption is None:
+                    self.announce(f"rlops: RLToolkit.COACH (toolkit_version {self.spec.toolkit_version or 'any'}, "
+                                  f"framework {self.spec.framework or 'any'}) runs on the Stable-Baselines3 toolkit "
+                                  "(PyTorch); Coach's presets and launchers are translated (rl_coach on the job's path)")
+                self.store.transition(name, SecondaryStatus.TRAINING,
+                                      "Training image download completed. Training in progress.")
+                self.announce("Training - Training in progress")
+                status, secondary, reason = self.train()
+                if secondary != SecondaryStatus.INTERRUPTED:
+                    break
+                interruption = {"reason": reason, "pause": self.pause}
+                self.pause = 0.0
+                self.sync()  # the checkpoints the hosts wrote before they were killed
         except (SetupError, UsageError) as exc:  # the job's input, not rlops, is at fault
-            reason = f"ClientError: {exc}"
+            status, secondary, reason = JobStatus.FAILED, SecondaryStatus.FAILED, f"ClientError: {exc}"
         except Exception as exc:  # the supervisor's own failure: record it rather than die silently
             log.exception("supervisor failed")
+            status, secondary = JobStatus.FAILED, SecondaryStatus.FAILED
             reason = f"InternalServerError: {type(exc).__name__}: {exc}"
         finally:
             self.kill_all()
@@ -134,10 +156,42 @@ class Supervisor:
         self.log_file.close()
         (self.work_dir / ENDED_MARKER).touch()  # lets followers notice the end without polling the store
 
+    def interrupted(self, interruption: dict) -> tuple[JobStatus, SecondaryStatus, str] | None:
+        """Record an interruption of a spot-style job, wait out its pause (the machine coming back), and record the
+        restart; or the job's end when ``max_wait`` has passed or a stop was asked for meanwhile."""
+        name, spec = self.spec.name, self.spec
+        self.store.transition(name, SecondaryStatus.INTERRUPTED, interruption["reason"])
+        self.announce(f"Interrupted - {interruption['reason']}")
+        resume_at = time.monotonic() + float(interruption.get("pause") or 0)
+        while True:
+            if self.terminate_signal.is_set():
+                return JobStatus.STOPPED, SecondaryStatus.STOPPED, None
+            if self.max_wait_passed():
+                return (JobStatus.FAILED, SecondaryStatus.MAX_WAIT_TIME_EXCEEDED,
+                        f"MaxWaitTimeExceeded: the job did not complete within max_wait={spec.max_wait} s of "
+                        f"starting (training and waiting after {len(self.store.get(name).interruptions)} "
+                        "interruption(s)).")
+            if time.monotonic() >= resume_at:
+                break
+            if self.store.heartbeat(name).stop:
+                self.terminate_signal.set()
+            time.sleep(min(HEARTBEAT_S, max(POLL_S, resume_at - time.monotonic())))
+        self.store.transition(name, SecondaryStatus.RESTARTING, "Restarting the job from its latest checkpoint")
+        self.announce("Restarting - Restarting the job from its latest checkpoint")
+        return None
+
+    def max_wait_passed(self) -> bool:
+        if not (self.spec.use_spot and self.spec.max_wait):
+            return False
+        started = self.store.get(self.spec.name).started_at or time.time()
+        return time.time() - started > self.spec.max_wait
+
     def prepare(self) -> None:
         spec = self.spec
         for host in self.hosts:
             layout = host.layout
+            if self.checkpoint_target:  # a restarted job: what an earlier attempt wrote, before its folder goes
+                sync_tree(host.checkpoints, self.checkpoint_target)
             if layout.base.exists():
                 shutil.rmtree(layout.base)
             layout.make_dirs()
@@ -201,14 +255,22 @@ class Supervisor:
         for host in self.hosts:
             host.reader = threading.Thread(target=self.pump, args=(host.process.stdout, host.name, host.tail), daemon=True)
             host.reader.start()
-        deadline = time.monotonic() + spec.max_run
+        began = time.monotonic()
+        deadline = began + spec.max_run - self.trained_s  # max_run counts training time over every attempt
         next_beat = next_sync = 0.0
         outcome = None
+        interrupt = None
         while outcome is None:
             time.sleep(POLL_S)
             now = time.monotonic()
             failed = next((h for h in self.hosts if h.process.poll() not in (None, 0)), None)
-            if failed:
+            if interrupt is not None:  # asked for: its hosts were killed at the heartbeat that read it
+                self.pause = float(interrupt.get("pause") or 0)
+                outcome = (JobStatus.IN_PROGRESS, SecondaryStatus.INTERRUPTED, interrupt["reason"])
+            elif failed and spec.use_spot and failed.process.returncode == -signal.SIGKILL:
+                outcome = (JobStatus.IN_PROGRESS, SecondaryStatus.INTERRUPTED,
+                           f"Interrupted: the host {failed.name} was killed (SIGKILL) by the system")
+            elif failed:
                 outcome = (JobStatus.FAILED, SecondaryStatus.FAILED, self.failure_reason(failed))
             elif all(h.process.poll() == 0 for h in self.hosts):
                 outcome = (JobStatus.COMPLETED, SecondaryStatus.COMPLETED, None)
@@ -217,15 +279,28 @@ class Supervisor:
             elif now >= deadline:
                 outcome = (JobStatus.STOPPED, SecondaryStatus.MAX_RUNTIME_EXCEEDED,
                            f"MaxRuntimeExceeded: the job ran longer than max_run={spec.max_run} s and was stopped.")
+            elif self.max_wait_passed():
+                outcome = (JobStatus.FAILED, SecondaryStatus.MAX_WAIT_TIME_EXCEEDED,
+                           f"MaxWaitTimeExceeded: the job did not complete within max_wait={spec.max_wait} s of "
+                           "starting.")
             if now >= next_beat:
                 next_beat = now + HEARTBEAT_S
-                if self.store.heartbeat(spec.name):
+                requests = self.store.heartbeat(spec.name)
+                if requests.stop:
                     self.terminate_signal.set()
+                if requests.interrupt is not None and spec.use_spot:
+                    interrupt = requests.interrupt
+                    self.store.update(spec.name, interrupt_requested=None)
+                    for host in self.hosts:  # a reclaimed machine does not wait: no grace period
+                        _kill_session(host.process.pid)
                 self.flush_metrics()
             if now >= next_sync:
                 next_sync = now + SYNC_S
                 self.sync()
-        if outcome[0] != JobStatus.COMPLETED:
+        self.trained_s += time.monotonic() - began
+        if outcome[1] == SecondaryStatus.INTERRUPTED:
+            self.kill_all()
+        elif outcome[0] != JobStatus.COMPLETED:
             self.stop_hosts()
         for host in self.hosts:
             host.reader.join(timeout=5)
@@ -388,9 +463,11 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Run one recorded training job to its end.")
     parser.add_argument("job_name")
     parser.add_argument("--store", help="the job store's database URL (default: RLOPS_DATABASE_URL or RLOPS_HOME's)")
+    parser.add_argument("--resume", action="store_true",
+                        help="take over a spot-style job whose supervisor was lost: resume it from its checkpoints")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    Supervisor(args.job_name, JobStore(args.store)).run()
+    Supervisor(args.job_name, JobStore(args.store)).run(resumed=args.resume)
     return 0
 
 

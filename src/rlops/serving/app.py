@@ -14,6 +14,7 @@ import logging
 import uuid
 
 import numpy as np
+from rlops.auth import authorized
 from rlops.policies.portable import PortablePolicy
 from rlops.serving.codec import RequestError, decode, encode
 
@@ -23,6 +24,8 @@ EVENT_HEADER = b"x-rlops-event-id"
 #: SageMaker's request headers for an inference id and custom attributes, kept in the capture's event metadata.
 INFERENCE_ID_HEADER = b"x-amzn-sagemaker-inference-id"
 CUSTOM_ATTRIBUTES_HEADER = b"x-amzn-sagemaker-custom-attributes"
+UNAUTHORIZED = (b'{"error": "This server listens beyond loopback and needs its token: send Authorization: Bearer TOKEN '
+                b'(the token is in RLOPS_HOME/server-token on the server\'s machine, or RLOPS_TOKEN)."}')
 
 
 def bounds_warning(policy: PortablePolicy, observations: np.ndarray) -> str | None:
@@ -40,10 +43,11 @@ def bounds_warning(policy: PortablePolicy, observations: np.ndarray) -> str | No
             f"{observations[(row, *index)]!r} not in [{low[tuple(index)]}, {high[tuple(index)]}]")
 
 
-def create_app(policy: PortablePolicy, answer_format: str = "rlops", capture=None):
+def create_app(policy: PortablePolicy, answer_format: str = "rlops", capture=None, token: str | None = None):
     """The ASGI app serving ``policy``, answering JSON observations in ``answer_format`` (:data:`ANSWER_FORMATS`);
-    ``capture``, a :class:`rlops.serving.capture.CaptureWriter`, records a sample of invocations."""
-    return asgi_app(policy_invoke(policy, answer_format), json.dumps(policy.manifest).encode(), capture)
+    ``capture``, a :class:`rlops.serving.capture.CaptureWriter`, records a sample of invocations; with ``token``,
+    every request must carry it (:mod:`rlops.auth`)."""
+    return asgi_app(policy_invoke(policy, answer_format), json.dumps(policy.manifest).encode(), capture, token)
 
 
 def policy_invoke(policy: PortablePolicy, answer_format: str = "rlops"):
@@ -70,10 +74,11 @@ def policy_invoke(policy: PortablePolicy, answer_format: str = "rlops"):
     return invoke
 
 
-def asgi_app(invoke, manifest: bytes, capture=None):
+def asgi_app(invoke, manifest: bytes, capture=None, token: str | None = None):
     """``GET /ping``, ``GET /policy`` and ``POST /invocations`` (answered by ``invoke``) as an ASGI callable; with
     ``capture``, a sampled invocation is recorded (its event id in the ``x-rlops-event-id`` header: SageMaker's
-    inference id when the request gave one) and ``POST /rewards`` records a reward for an event id.
+    inference id when the request gave one) and ``POST /rewards`` records a reward for an event id. With ``token``
+    (a server reachable from other machines), a request without it is answered 401 and goes no further.
 
     A plain ASGI callable rather than a framework's router: a few routes need no routing table,
     and skipping request and response objects takes a third off the time of a small request.
@@ -91,7 +96,9 @@ def asgi_app(invoke, manifest: bytes, capture=None):
             return
         path, method = scope["path"], scope["method"]
         warning = event_id = None
-        if path == "/invocations" and method == "POST":
+        if token is not None and not authorized(dict(scope["headers"]), token):
+            status, body, media_type = 401, UNAUTHORIZED, "application/json"
+        elif path == "/invocations" and method == "POST":
             request = await _body(receive)
             headers = dict(scope["headers"])
             content_type, accept = (headers[k].decode("latin-1") if k in headers else None

@@ -18,6 +18,7 @@ from rlops.policies.portable import PortablePolicy, policy_folder
 from rlops.serving.app import create_app
 
 MODEL_ENV = "RLOPS_SERVE_MODEL"
+TOKEN_ENV = "RLOPS_SERVE_TOKEN"  # the token the workers require (set by serve() for a non-loopback address)
 FORMAT_ENV = "RLOPS_SERVE_ANSWER_FORMAT"
 
 
@@ -38,9 +39,9 @@ def app_from_environment():
         from rlops.serving.handler import handler_invoke
 
         return asgi_app(handler_invoke(folder, settings["handler"]), (folder / "policy.json").read_bytes(),
-                        capture_writer(settings))
+                        capture_writer(settings), os.environ.get(TOKEN_ENV))
     return create_app(PortablePolicy(folder), os.environ.get(FORMAT_ENV) or settings.get("answer_format", "rlops"),
-                      capture_writer(settings))
+                      capture_writer(settings), os.environ.get(TOKEN_ENV))
 
 
 def capture_writer(settings: dict):
@@ -52,6 +53,25 @@ def capture_writer(settings: dict):
 
     return CaptureWriter(Path(capture["folder"]), capture.get("percentage", 100.0), capture.get("input", True),
                          capture.get("output", True))
+
+
+def require_token(host: str) -> None:
+    """A server bound beyond loopback requires the server token (:mod:`rlops.auth`): say so, and show the token
+    once, when it is made."""
+    from rlops.auth import is_loopback, server_token, token_path
+
+    if is_loopback(host):
+        os.environ.pop(TOKEN_ENV, None)
+        return
+    token, made = server_token()
+    os.environ[TOKEN_ENV] = token
+    if made:
+        print(f"rlops: {host} is reachable from other machines, so every request needs a token. Generated one "
+              f"(shown once; kept in {token_path()}, mode 0600):\n  Authorization: Bearer {token}", flush=True)
+    else:
+        print(f"rlops: {host} is reachable from other machines; requests need the token in "
+              f"{'RLOPS_TOKEN' if os.environ.get('RLOPS_TOKEN') else token_path()} (Authorization: Bearer TOKEN).",
+              flush=True)
 
 
 def check_port(host: str, port: int, wait_s: float = 0.0) -> None:
@@ -85,6 +105,7 @@ def serve(model: str, host: str = "127.0.0.1", port: int = 8080, workers: int = 
         PortablePolicy(folder)  # a broken model fails here, before the port is taken
         check_port(host, port, port_wait_s)
         os.environ[MODEL_ENV] = str(folder)
+        require_token(host)
         if answer_format:
             os.environ[FORMAT_ENV] = answer_format
         uvicorn.run("rlops.serving.server:app_from_environment", factory=True, host=host, port=port, workers=workers,

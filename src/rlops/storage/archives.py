@@ -4,7 +4,9 @@ An archive handed to rlops (a ``model.tar.gz`` to deploy, a channel's input, a m
 to evaluate) may come from anywhere. :func:`unpack` checks every member before it writes
 anything: a member must be a plain file or folder whose name stays inside the target folder.
 Absolute names, ``..`` and links (symbolic or hard) and device files are refused with
-:class:`UnsafeArchive`, naming the member.
+:class:`UnsafeArchive`, naming the member; so is an archive whose members add up to more than
+``RLOPS_MAX_ARCHIVE_BYTES`` (20 GiB by default) or number more than ``RLOPS_MAX_ARCHIVE_MEMBERS``
+(1,000,000), before anything is written (a small archive that unpacks to fill the disk).
 
 >>> pack([Path("model")], Path("out/model.tar.gz"))           # doctest: +SKIP
 >>> unpack(Path("out/model.tar.gz"), Path("serving/model"))   # doctest: +SKIP
@@ -12,6 +14,7 @@ Absolute names, ``..`` and links (symbolic or hard) and device files are refused
 
 from __future__ import annotations
 
+import os
 import tarfile
 from pathlib import Path, PurePosixPath
 
@@ -19,6 +22,16 @@ from rlops.exceptions import UsageError
 from rlops.storage.atomic import atomic_path
 
 SUFFIXES = (".tar.gz", ".tgz", ".tar")
+MAX_BYTES = 20 * 2 ** 30
+MAX_MEMBERS = 1_000_000
+
+
+def _limit(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    try:
+        return int(value) if value else default
+    except ValueError:
+        raise UsageError(f"{name} is a whole number; got {value!r}.") from None
 
 
 class UnsafeArchive(UsageError):
@@ -58,9 +71,19 @@ def unpack(archive: Path, target: Path) -> Path:
     """
     try:
         with tarfile.open(archive) as tar:
-            members = tar.getmembers()
-            for member in members:
+            most_members = _limit("RLOPS_MAX_ARCHIVE_MEMBERS", MAX_MEMBERS)
+            members, total = [], 0
+            for member in tar:  # read one at a time: a bomb of empty members stops at the limit
                 _check(member, archive)
+                members.append(member)
+                total += member.size
+                if len(members) > most_members:
+                    raise UnsafeArchive(f"Refused to unpack {archive}: it has more than {most_members:,} members "
+                                        "(RLOPS_MAX_ARCHIVE_MEMBERS raises the limit).")
+            most_bytes = _limit("RLOPS_MAX_ARCHIVE_BYTES", MAX_BYTES)
+            if total > most_bytes:
+                raise UnsafeArchive(f"Refused to unpack {archive}: its members add up to {total:,} bytes, more than "
+                                    f"the limit of {most_bytes:,} (RLOPS_MAX_ARCHIVE_BYTES raises it).")
             target.mkdir(parents=True, exist_ok=True)
             tar.extractall(target, members=members, filter="data")
     except tarfile.TarError as exc:

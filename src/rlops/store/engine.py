@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import enum
 import threading
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -22,7 +23,7 @@ from sqlalchemy import Connection, Engine, Select, Table, create_engine, event, 
 from rlops.exceptions import SchemaOutOfDate, StoreError
 
 #: The newest migration in ``migrations/versions``; a test checks they agree.
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 #: Where the schema's revision is recorded (``migrations/env.py`` passes it to Alembic).
 VERSION_TABLE = "rlops_alembic_version"
 #: Revisions an older rlops recorded in Alembic's default table.
@@ -146,6 +147,20 @@ def newest_first(table: Table, status: str | None, name_contains: str | None, li
     if name_contains:
         query = query.where(table.c.name.contains(name_contains))
     return query.limit(limit) if limit else query
+
+
+def claim_restart(engine: Engine, table: Table, name: str, pid: int | None, started: float | None,
+                  active: list[str]) -> bool:
+    """Take the right to start a dead supervisor (a job's, a tuner) again: only one process wins, the one that sees
+    the row still naming the dead process while the job is active. The row then names no process (which
+    :func:`rlops.runtime.reconcile.supervisor_death` reads as starting) until the winner records the new one."""
+    from sqlalchemy import and_, update
+
+    with transaction(engine, write=True) as conn:
+        return bool(conn.execute(
+            update(table).where(and_(table.c.name == name, table.c.supervisor_pid == pid,
+                                     table.c.supervisor_started == started, table.c.status.in_(active)))
+            .values(supervisor_pid=None, heartbeat_at=time.time())).rowcount)
 
 
 def column_values(values: dict[str, Any]) -> dict[str, Any]:

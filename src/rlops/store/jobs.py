@@ -9,17 +9,24 @@ from __future__ import annotations
 import json
 import socket
 import time
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from rlops.exceptions import AlreadyExists, NotFound
 from rlops.records import ACTIVE_STATUSES, JobRecord, JobStatus, MetricPoint, SecondaryStatus
-from rlops.store.engine import column_values, get_engine, newest_first, transaction
+from rlops.store.engine import claim_restart, column_values, get_engine, newest_first, transaction
 from rlops.store.schema import metrics, status_transitions, training_jobs
 
 _ACTIVE = [s.value for s in ACTIVE_STATUSES]
+
+
+class Requests(NamedTuple):
+    """What was asked of a job's supervisor, read at each heartbeat."""
+
+    stop: bool
+    interrupt: dict[str, Any] | None  # {"reason", "pause"}
 
 
 def _record(row, transitions=()) -> JobRecord:
@@ -103,12 +110,30 @@ class JobStore:
             conn.execute(insert(status_transitions).values(
                 job_name=name, status=str(secondary_status), message=message, start_time=now))
 
-    def heartbeat(self, name: str) -> bool:
-        """Record that the supervisor is alive; returns whether a stop was requested."""
+    def heartbeat(self, name: str) -> Requests:
+        """Record that the supervisor is alive; returns what was asked of it (a stop, an interruption)."""
         with transaction(self.engine, write=True) as conn:
             conn.execute(update(training_jobs).where(training_jobs.c.name == name).values(heartbeat_at=time.time()))
-            return bool(conn.execute(
-                select(training_jobs.c.stop_requested).where(training_jobs.c.name == name)).scalar())
+            row = conn.execute(select(training_jobs.c.stop_requested, training_jobs.c.interrupt_requested)
+                               .where(training_jobs.c.name == name)).first()
+        return Requests(bool(row.stop_requested), json.loads(row.interrupt_requested) if row.interrupt_requested else None)
+
+    def request_interrupt(self, name: str, reason: str, pause: float = 0.0) -> JobRecord:
+        """Ask the job's supervisor to interrupt it as a reclaimed spot machine would: its hosts killed at once, the
+        job resumed from its checkpoints after ``pause`` seconds. A job that is not running is left as it is."""
+        with transaction(self.engine, write=True) as conn:
+            conn.execute(update(training_jobs)
+                         .where(and_(training_jobs.c.name == name, training_jobs.c.status == JobStatus.IN_PROGRESS.value))
+                         .values(interrupt_requested=json.dumps({"reason": reason, "pause": pause})))
+        return self.get(name)
+
+    def claim_restart(self, name: str, pid: int | None, started: float | None) -> bool:
+        """Take the right to start a lost supervisor again (:func:`rlops.store.engine.claim_restart`), counting the
+        restart; the winner records the new supervisor with :meth:`set_supervisor`."""
+        if not claim_restart(self.engine, training_jobs, name, pid, started, _ACTIVE):
+            return False
+        self.update(name, restarts=training_jobs.c.restarts + 1)
+        return True
 
     def request_stop(self, name: str) -> JobRecord:
         """Ask the job's supervisor to stop it (from any process). A finished job is left as it is."""

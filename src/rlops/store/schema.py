@@ -37,6 +37,10 @@ training_jobs = Table(
     Column("supervisor_started", Float),  # process create time: tells a reused pid apart
     Column("supervisor_host", String(255)),
     Column("stop_requested", Boolean, nullable=False, default=False),
+    #: JSON ``{"reason", "pause"}``: an interruption asked of the supervisor (spot-style jobs), until it acts on it.
+    Column("interrupt_requested", Text),
+    #: How many times the job's supervisor was started again after it was lost (spot-style jobs resume).
+    Column("restarts", Integer, nullable=False, default=0, server_default="0"),
 )
 
 status_transitions = Table(

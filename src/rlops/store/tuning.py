@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from rlops.exceptions import AlreadyExists, NotFound
 from rlops.records import ObjectiveStatus, TrialRecord, TuningJobRecord, TuningJobStatus
-from rlops.store.engine import column_values, get_engine, newest_first, transaction
+from rlops.store.engine import claim_restart, column_values, get_engine, newest_first, transaction
 from rlops.store.schema import training_jobs, tuning_jobs, tuning_trials
 
 _ACTIVE = [TuningJobStatus.IN_PROGRESS.value, TuningJobStatus.STOPPING.value]
@@ -90,14 +90,9 @@ class TuningStore:
         self.update(name, **values)
 
     def claim_restart(self, name: str, pid: int | None, started: float | None) -> bool:
-        """Take the right to start a dead tuner again: only one process wins, the one that sees it still
-        recorded with the dead tuner's pid. The winner records the new tuner with :meth:`set_supervisor`."""
-        with transaction(self.engine, write=True) as conn:
-            return bool(conn.execute(
-                update(tuning_jobs).where(and_(tuning_jobs.c.name == name, tuning_jobs.c.supervisor_pid == pid,
-                                               tuning_jobs.c.supervisor_started == started,
-                                               tuning_jobs.c.status.in_(_ACTIVE)))
-                .values(supervisor_pid=None)).rowcount)
+        """Take the right to start a dead tuner again (:func:`rlops.store.engine.claim_restart`); the winner records
+        the new tuner with :meth:`set_supervisor`."""
+        return claim_restart(self.engine, tuning_jobs, name, pid, started, _ACTIVE)
 
     def heartbeat(self, name: str) -> bool:
         """Record that the tuner is alive; returns whether a stop was requested."""
