@@ -7,7 +7,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 BENCH ?= job_overhead
 D3RLPY := 2.8.0
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test soak lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check --select F,E9 src tests benchmarks examples
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q
+
+# The reliability suite's long version: 20 random kills, 100 concurrent jobs, 60 s of server load (tens of minutes).
+soak: $(STAMP)
+	RLOPS_SOAK=1 $(PY) -m pytest -q -m reliability --timeout 3600 tests/reliability
 
 $(BENCH_STAMP): $(STAMP)
 	$(PY) -m pip install -q -c constraints.txt -e '.[test,ray,offline,bench]'

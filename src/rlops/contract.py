@@ -44,7 +44,7 @@ CHANNEL_RE = re.compile(r"^[A-Za-z0-9.\-_]{1,64}$")
 
 
 def validate_channel_name(name: str) -> str:
-    """``name`` if it is a valid channel name (SageMaker's ``[A-Za-z0-9.\-_]+``, at most 64; never ``.`` or ``..``,
+    """``name`` if it is a valid channel name (SageMaker's ``[A-Za-z0-9._-]+``, at most 64; never ``.`` or ``..``,
     as it names a folder under ``input/data/``), else :class:`UsageError`."""
     from rlops.exceptions import UsageError
 
