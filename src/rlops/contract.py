@@ -102,11 +102,11 @@ def encode_hyperparameters(hyperparameters: Mapping[str, Any] | None) -> dict[st
     for key, value in (hyperparameters or {}).items():
         if not isinstance(key, str) or not key:
             raise InvalidHyperparameter(f"Hyperparameter names are non-empty strings; got {key!r}.")
-        if len(key) > MAX_HYPERPARAMETER_KEY or any(c in key for c in "/\\\0") or ".." in key:
+        if len(key) > MAX_HYPERPARAMETER_KEY or any(c in key for c in "/\\\0") or ".." in key or key == ".":
             raise InvalidHyperparameter(
                 f"Invalid hyperparameter name {key[:80]!r}{'...' if len(key) > 80 else ''}: names are at most "
                 f"{MAX_HYPERPARAMETER_KEY} characters (SageMaker's limit; this one has {len(key)}), without '/', '\\', "
-                "NUL or '..' (they become command-line options and file names in a job).")
+                "NUL, '..' or a lone '.' (they become command-line options and file names in a job).")
         dunder = [part for part in key.split(".") if part.startswith("__")]
         if dunder:
             raise InvalidHyperparameter(

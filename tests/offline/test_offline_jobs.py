@@ -150,3 +150,26 @@ def test_continuous_presets_refuse_what_cannot_apply(tmp_path, random_episodes):
         RLEstimator(toolkit=RLToolkit.SB3, output_path=str(tmp_path),
                     hyperparameters={**continuous, "rl.offline.estimators": ["IPS"]}).fit(
             {"training": str(path)}, logs=False)
+
+
+def test_an_offline_job_resumes_from_the_checkpoint_before_a_damaged_one(tmp_path):
+    dataset = collect("CartPole-v0", "random", episodes=30, seed=1)
+    path = write_dataset(dataset, tmp_path / "random.csv")
+    checkpoints = tmp_path / "checkpoints"
+    quick = {"rl.schedule.evaluation_every": 250, "rl.schedule.evaluation_episodes": 1, "rl.offline.estimators": []}
+
+    def job(steps: int):
+        estimator = RLEstimator(toolkit=RLToolkit.SB3, output_path=str(tmp_path / "out"),
+                                checkpoint_s3_uri=checkpoints.as_uri(),
+                                hyperparameters={"preset": "cartpole-bcq-offline", "rl.schedule.training_steps": steps,
+                                                 **quick})
+        estimator.fit({"training": str(path)}, logs=False)
+        return open(estimator.latest_training_job.describe()["rlops"]["LogPath"]).read()
+
+    job(500)
+    assert sorted(p.name for p in checkpoints.glob("offline-checkpoint-*.d3")) == [
+        "offline-checkpoint-250.d3", "offline-checkpoint-500.d3"]
+    (checkpoints / "offline-checkpoint-500.d3").write_bytes(b"cut short")
+    log = job(750)
+    assert "Warning: skipping the unreadable checkpoint offline-checkpoint-500.d3" in log
+    assert "Resuming from offline-checkpoint-250.d3 at step 250" in log and "Steps=750" in log

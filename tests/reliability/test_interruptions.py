@@ -87,7 +87,7 @@ def test_interrupt_command_pauses_and_resumes_and_reports_the_savings(counter_jo
     from rlops.cli.main import cli
 
     estimator = counter_job(300, 20, step_seconds=0.01)
-    name, jobs = estimator.latest_training_job.name, Session().service.jobs
+    name = estimator.latest_training_job.name
     wait_for(lambda: host_processes(name), 30, "the job to train")
     time.sleep(0.5)
     result = CliRunner().invoke(cli, ["jobs", "interrupt", name, "--pause", "3", "--wait"])

@@ -116,6 +116,21 @@ def test_checkpoints_resume_step_count_and_normalisation(tmp_path):
     assert "Resuming from checkpoint at step 1024" in run(third)  # a checkpoint channel works too
 
 
+def test_a_damaged_checkpoint_is_skipped_for_the_one_before(tmp_path):
+    first = context(tmp_path, FAST, name="first")
+    run(first)  # checkpoints at 256 and 512 steps (the last 2 are kept)
+    assert sorted(p.name for p in first.checkpoint_dir.glob("checkpoint_*_steps.json")) == [
+        "checkpoint_256_steps.json", "checkpoint_512_steps.json"]
+    newest = first.checkpoint_dir / "model_512_steps.zip"
+    newest.write_bytes(newest.read_bytes()[:300])  # cut short, as a disk or a copy might leave it
+    second = context(tmp_path, {**FAST, "rl.schedule.training_steps": 768}, name="second")
+    second.checkpoint_dir = first.checkpoint_dir
+    log = run(second)
+    assert f"Warning: skipping the unreadable checkpoint {newest} at step 512" in log
+    assert "Resuming from checkpoint at step 256" in log
+    assert PPO.load(second.model_dir / "model.zip").num_timesteps == 768
+
+
 def _obs_count(path: Path) -> float:
     import pickle
 

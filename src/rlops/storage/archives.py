@@ -15,7 +15,9 @@ Absolute names, ``..`` and links (symbolic or hard) and device files are refused
 from __future__ import annotations
 
 import os
+import shutil
 import tarfile
+import tempfile
 from pathlib import Path, PurePosixPath
 
 from rlops.exceptions import UsageError
@@ -84,12 +86,30 @@ def unpack(archive: Path, target: Path) -> Path:
             if total > most_bytes:
                 raise UnsafeArchive(f"Refused to unpack {archive}: its members add up to {total:,} bytes, more than "
                                     f"the limit of {most_bytes:,} (RLOPS_MAX_ARCHIVE_BYTES raises it).")
-            target.mkdir(parents=True, exist_ok=True)
-            tar.extractall(target, members=members, filter="data")
+            _extract(tar, members, target, archive)
     except tarfile.TarError as exc:
         reason = str(exc).splitlines()[0].rstrip(":")
         raise UnreadableArchive(f"{archive} is not a readable archive ({reason}); expected a .tar.gz file.") from None
     return target
+
+
+def _extract(tar: tarfile.TarFile, members: list[tarfile.TarInfo], target: Path, archive: Path) -> None:
+    """Extract into a staging folder beside ``target``, then move it in: a failure part way (a member that clashes
+    with another, a full disk) leaves ``target`` as it was."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.unpacking-", dir=target.parent))
+    try:
+        try:
+            tar.extractall(staging, members=members, filter="data")
+        except (OSError, tarfile.FilterError) as exc:
+            raise UnsafeArchive(f"Refused to unpack {archive}: a member could not be written ({type(exc).__name__}: "
+                                f"{exc}). Nothing was unpacked.") from None
+        if not target.exists():
+            staging.rename(target)
+        else:
+            shutil.copytree(staging, target, dirs_exist_ok=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _check(member: tarfile.TarInfo, archive: Path) -> None:
@@ -97,6 +117,8 @@ def _check(member: tarfile.TarInfo, archive: Path) -> None:
     path = PurePosixPath(name)
     if path.is_absolute() or name.startswith("\\") or (len(name) > 1 and name[1] == ":"):
         problem = "has an absolute path"
+    elif not member.isdir() and not [p for p in path.parts if p != "."]:
+        problem = "has no name (it would be the target folder itself)"
     elif ".." in path.parts:
         problem = "climbs out of the target folder with '..'"
     elif member.issym() or member.islnk():

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import os
 import time
 from pathlib import Path
@@ -31,8 +30,7 @@ from rlops.ope import MODEL_BASED, evaluate, fit_fqe
 from rlops.toolkits.coach_lines import PRESET_FILE, emit, write_summary
 from rlops.toolkits.offline.algorithms import ALGORITHMS, CONTINUOUS, DISCRETE, estimators, import_d3rlpy
 
-CHECKPOINT = "offline-checkpoint.d3"
-CHECKPOINT_STATE = "offline-checkpoint.json"
+CHECKPOINT = "offline-checkpoint-{steps}.d3"
 BATCH_CSV = "worker_0.batch_rl_graph.main_level.main_level.agent_0.csv"
 CSV_COLUMNS = ["Episode #", "Training Iter", "Total steps", "Episode Length", "Training Reward", "Evaluation Reward",
                "Wall-Clock Time", "Loss", *OPE_COLUMNS.values()]
@@ -150,17 +148,16 @@ def train(launcher, preset) -> None:
          f"(behaviour: {dataset.describe()['behaviour']}); training on {len(train_set)} episodes, off-policy "
          f"evaluation on {len(held_out)}")
     device = "cuda:0" if context.num_gpus and torch.cuda.is_available() else False
-    checkpoint, state_file = context.checkpoint_dir / CHECKPOINT, context.checkpoint_dir / CHECKPOINT_STATE
-    done_steps = 0
-    if checkpoint.is_file() and state_file.is_file():
+    algo, done_steps = None, 0
+    for steps_done, checkpoint in _checkpoints(context.checkpoint_dir):  # newest first
         try:
-            algo = d3rlpy.load_learnable(str(checkpoint), device=device)
-            done_steps = json.loads(state_file.read_text())["steps"]
+            algo, done_steps = d3rlpy.load_learnable(str(checkpoint), device=device), steps_done
             emit(f"Resuming from {checkpoint.name} at step {done_steps}")
-        except Exception as exc:  # noqa: BLE001 - an unreadable checkpoint: start again, saying so
-            emit(f"Warning: checkpoint {checkpoint} could not be loaded ({exc}); training from the start")
-            algo, done_steps = make_algorithm(d3rlpy, preset, device, env), 0
-    else:
+            break
+        except Exception as exc:  # noqa: BLE001 - cut short or damaged: the one before it
+            emit(f"Warning: skipping the unreadable checkpoint {checkpoint.name} ({type(exc).__name__}: "
+                 f"{str(exc)[:200]})")
+    if algo is None:
         algo = make_algorithm(d3rlpy, preset, device, env)
     per_epoch = schedule.evaluation_every or DEFAULT_EPOCH_STEPS
     remaining = schedule.training_steps - done_steps
@@ -198,7 +195,7 @@ def train(launcher, preset) -> None:
             writer.row(epoch, steps, losses.get("loss"), {OPE_COLUMNS[n]: e.value for n, e in estimates.items()},
                        time.monotonic() - start)
             emit(f"Progress> steps={steps}/{schedule.training_steps}")
-            _save_checkpoint(algo, context.checkpoint_dir, steps)
+            _save_checkpoint(algo, context.checkpoint_dir, steps, schedule.keep_checkpoints)
             if launcher.stop_requested:
                 emit(f"Stopped at step {steps}; saving the policy")
                 break
@@ -216,13 +213,27 @@ def _title(key: str) -> str:
     return " ".join([words[0].upper() if len(words[0]) <= 2 else words[0].capitalize(), *words[1:]])
 
 
-def _save_checkpoint(algo, folder: Path, steps: int) -> None:
+def _checkpoints(folder: Path) -> list[tuple[int, Path]]:
+    """``(steps, file)`` of the checkpoints in ``folder``, newest first."""
+    found = []
+    for path in folder.glob(CHECKPOINT.format(steps="*")):
+        try:
+            found.append((int(path.name.split("-")[-1].split(".")[0]), path))
+        except ValueError:
+            continue
+    return sorted(found, reverse=True)
+
+
+def _save_checkpoint(algo, folder: Path, steps: int, keep: int) -> None:
+    """Write the checkpoint at ``steps`` (under a temporary name, then renamed: complete or absent), then drop all
+    but the newest ``keep`` (at least 2: the previous one stays until the new one is complete)."""
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{CHECKPOINT}.tmp"
+    path = folder / CHECKPOINT.format(steps=steps)
+    tmp = folder / f".{path.name}.tmp"
     algo.save(str(tmp))
-    os.replace(tmp, folder / CHECKPOINT)  # the weights first: a state file always names a complete checkpoint
-    (folder / f".{CHECKPOINT_STATE}.tmp").write_text(json.dumps({"steps": steps}))
-    os.replace(folder / f".{CHECKPOINT_STATE}.tmp", folder / CHECKPOINT_STATE)
+    os.replace(tmp, path)
+    for _, stale in _checkpoints(folder)[max(2, keep):]:
+        stale.unlink(missing_ok=True)
 
 
 def live_evaluation(algo, preset, steps: int):

@@ -1,9 +1,11 @@
 """Checkpoints: everything a job needs to resume where it stopped.
 
 Each checkpoint is the SB3 model zip (policy, optimiser, step count), the observation and reward
-normalisation statistics, the replay buffer for off-policy algorithms, and ``latest.json``,
-written last and atomically, naming them. A resuming job reads ``latest.json`` only, so it never
-loads a checkpoint that was half written when the job was stopped.
+normalisation statistics, the replay buffer for off-policy algorithms, and a description of them
+(``checkpoint_<steps>_steps.json``, then ``latest.json``), written last and atomically. A checkpoint
+is complete once its description exists, and the ones before it are dropped only after that (the
+last ``keep`` stay). A resuming job tries the described checkpoints newest first
+(:func:`candidates`), so one cut short, or damaged afterwards, is skipped for the one before it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,19 @@ class Checkpoint:
         return folder / name if name else None
 
 
+def candidates(folder: Path) -> list[Checkpoint]:
+    """Every complete checkpoint in ``folder``, newest first (``latest.json`` alone, from an older rlops)."""
+    described = []
+    for path in folder.glob("checkpoint_*_steps.json"):
+        try:
+            described.append(Checkpoint(**json.loads(path.read_text())))
+        except (ValueError, TypeError):
+            continue  # unreadable: its checkpoint is not offered
+    if not described and (newest := latest(folder)) is not None:
+        described = [newest]
+    return sorted(described, key=lambda c: c.steps, reverse=True)
+
+
 def latest(folder: Path) -> Checkpoint | None:
     manifest = folder / MANIFEST
     if not manifest.is_file():
@@ -52,7 +67,9 @@ def save(model, folder: Path, episodes: int, keep: int, with_replay_buffer: bool
     if with_replay_buffer and getattr(model, "replay_buffer", None) is not None:
         checkpoint.replay_buffer = f"replay_buffer_{steps}_steps.pkl"
         model.save_replay_buffer(folder / checkpoint.replay_buffer)
-    write_text(folder / MANIFEST, json.dumps(asdict(checkpoint), indent=2))  # written last, atomically
+    description = json.dumps(asdict(checkpoint), indent=2)
+    write_text(folder / f"checkpoint_{steps}_steps.json", description)  # written last, atomically
+    write_text(folder / MANIFEST, description)
     _rotate(folder, keep)
     return checkpoint
 
@@ -60,7 +77,8 @@ def save(model, folder: Path, episodes: int, keep: int, with_replay_buffer: bool
 def _rotate(folder: Path, keep: int) -> None:
     steps = sorted({int(p.stem.split("_")[-2]) for p in folder.glob("model_*_steps.zip")})
     for old in steps[:-keep] if keep > 0 else []:
-        for pattern in (f"model_{old}_steps.zip", f"vecnormalize_{old}_steps.pkl", f"replay_buffer_{old}_steps.pkl"):
+        for pattern in (f"checkpoint_{old}_steps.json", f"model_{old}_steps.zip", f"vecnormalize_{old}_steps.pkl",
+                        f"replay_buffer_{old}_steps.pkl"):
             (folder / pattern).unlink(missing_ok=True)
 
 

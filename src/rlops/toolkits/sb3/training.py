@@ -99,11 +99,31 @@ def _heatup(venv: VecEnv, algorithm: Algorithm, steps: int, episode_log: Episode
                 episode_log.episodes += 1
 
 
-def _resume_point(context) -> tuple[Path, checkpoints.Checkpoint] | None:
-    """The newest checkpoint in the job's checkpoint folder, else in a ``checkpoint`` channel."""
+def _resume_points(context) -> list[tuple[Path, checkpoints.Checkpoint]]:
+    """The checkpoints to resume from, newest first: the job's checkpoint folder's, else a ``checkpoint`` channel's."""
     for folder in (context.checkpoint_dir, context.channels.get("checkpoint")):
-        if folder is not None and (latest := checkpoints.latest(folder)) is not None:
-            return folder, latest
+        if folder is not None and (found := checkpoints.candidates(folder)):
+            return [(folder, point) for point in found]
+    return []
+
+
+def _resume(cls, preset, context, gamma, device):
+    """``(model, training env, (folder, checkpoint))`` from the newest checkpoint that loads; a damaged one is
+    skipped with a warning naming it. None when there is none (or none loads)."""
+    for folder, point in _resume_points(context):
+        venv = None
+        try:
+            venv = make_training_env(preset, context.num_cpus, preset.seed, gamma,
+                                     normalizer_path=folder / point.vecnormalize if point.vecnormalize else None)
+            model = cls.load(folder / point.model, env=venv, device=device)
+            if point.replay_buffer and (folder / point.replay_buffer).is_file():
+                model.load_replay_buffer(folder / point.replay_buffer)
+            return model, venv, (folder, point)
+        except Exception as exc:  # noqa: BLE001 - a checkpoint cut short or damaged: the one before it
+            emit(f"Warning: skipping the unreadable checkpoint {folder / point.model} at step {point.steps} "
+                 f"({type(exc).__name__}: {str(exc)[:200]})")
+            if venv is not None:
+                venv.close()
     return None
 
 
@@ -120,18 +140,14 @@ def train(launcher, preset: Preset) -> None:
     gamma = kwargs.get("gamma", hyperparameter_defaults(algorithm).get("gamma", 0.99))
     device = "auto" if context.num_gpus else "cpu"
     cls = algorithm.load_class()
-    resume = _resume_point(context)
+    resumed = _resume(cls, preset, context, gamma, device)
+    resume = resumed[2] if resumed else None
     schedule = preset.schedule
     context.checkpoint_dir.mkdir(parents=True, exist_ok=True)
     (context.checkpoint_dir / PRESET_FILE).write_text(preset.dump())
 
-    if resume:
-        folder, point = resume
-        venv = make_training_env(preset, context.num_cpus, preset.seed, gamma,
-                                 normalizer_path=folder / point.vecnormalize if point.vecnormalize else None)
-        model = cls.load(folder / point.model, env=venv, device=device)
-        if point.replay_buffer and (folder / point.replay_buffer).is_file():
-            model.load_replay_buffer(folder / point.replay_buffer)
+    if resumed:
+        model, venv, (folder, point) = resumed
         emit(f"Resuming from checkpoint at step {model.num_timesteps} (episode {point.episodes}) in {folder}")
         first_episode = point.episodes
     else:
