@@ -77,6 +77,19 @@ def estimator_factory(tmp_path):
     return make
 
 
+def wait_for(condition, timeout: float = 30.0, what: str = "a condition", poll: float = 0.05):
+    """``condition()``'s first true value, polled until ``timeout``; an AssertionError naming ``what`` after it."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(poll)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
 def run_python(code: str, env_home: Path, timeout: float = 60, check: bool = True):
     """Run ``code`` in a fresh Python process that shares the test's job store."""
     import os

@@ -159,12 +159,44 @@ class TrainingJob:
         """Ask the job to stop; returns at once (``wait()`` to see it end)."""
         self._jobs.stop(self.job_name)
 
+    def interrupt(self, reason: str | None = None, pause: float = 0.0) -> None:
+        """Interrupt a spot-style job as a reclaimed machine would (``rlops jobs interrupt``): its hosts are killed at
+        once and it resumes from its latest checkpoint after ``pause`` seconds. Returns at once."""
+        self._jobs.interrupt(self.job_name, reason, pause)
+
+    def interrupt_during(self, shares: list[float], pause: float = 0.0, poll: float = 0.1) -> int:
+        """Interrupt a running spot-style job when its training reaches each share of its steps in turn (``[1/3,
+        2/3]``: twice), to see that it survives; blocks until done or the job has ended. Returns the interruptions
+        made. Each share is counted in the attempt running then (after a restart, from the checkpoint's step)."""
+        made = 0
+        for share in sorted(shares):
+            while True:
+                job = self._jobs.describe(self.job_name)
+                if job.is_terminal:
+                    return made
+                progress = self.progress() if len(job.interruptions) == made else None
+                if progress and progress[0] >= share * progress[1] and job.secondary_status == "Training":
+                    self.interrupt(f"Interrupted: interrupt_during, at {share:.0%} of the steps", pause)
+                    made += 1
+                    break
+                time.sleep(poll)
+        return made
+
+    def progress(self) -> tuple[int, int] | None:
+        """``(steps done, steps in all)`` from the job's latest ``Progress>`` line in its current attempt (a
+        spot-style job that restarted counts from its checkpoint), or None before the first."""
+        text = "".join(self._jobs.logs(self.job_name)).rpartition("Restarting - ")[2]
+        found = None
+        for found in PROGRESS.finditer(text):
+            pass
+        return (int(found[1]), int(found[2])) if found else None
+
     def __repr__(self) -> str:
         return f"TrainingJob({self.job_name!r})"
 
 
 #: The line a launcher prints after each update: steps done of the total, and the recent mean return.
-PROGRESS = re.compile(r"^Progress> steps=(\d+)/(\d+)(?:, recent return=([^,\s]+))?(?:, reward per step=(\S+))?")
+PROGRESS = re.compile(r"^Progress> steps=(\d+)/(\d+)(?:, recent return=([^,\s]+))?(?:, reward per step=(\S+))?", re.M)
 
 
 def show_progress(service, job_name: str, out=None) -> None:

@@ -87,36 +87,13 @@ def test_rlops_train_takes_the_dataset_as_an_input_channel(tmp_path, random_epis
     assert bad.exit_code == 2 and "--input takes CHANNEL=PATH" in bad.output
 
 
-def pumping_episodes(episodes: int, noise: float, seed: int = 0):
-    """A hand controller's logs on MountainCarContinuous-v0 (push the way the car moves), with Gaussian noise."""
-    import gymnasium as gym
-
-    from rlops.datasets import Dataset
-    from rlops.datasets.episodes import make_episode
-
-    env, rng, logged = gym.make("MountainCarContinuous-v0"), np.random.default_rng(seed), []
-    for i in range(episodes):
-        obs, _ = env.reset(seed=seed + i)
-        observations, actions, rewards = [], [], []
-        while True:
-            action = np.clip([1.0 if obs[1] >= 0 else -1.0] + noise * rng.standard_normal(1), -1, 1).astype(np.float32)
-            observations.append(obs)
-            actions.append(action)
-            obs, reward, terminated, truncated, _ = env.step(action)
-            rewards.append(reward)
-            if terminated or truncated:
-                break
-        logged.append(make_episode(str(i), observations, actions, rewards, None, "pump",
-                                   final_observation=None if terminated else obs, n_actions=1, continuous=True))
-    return Dataset(logged, 1, source="pump", behaviour="push with the velocity, noise 0.5")
-
-
 def test_td3_plus_bc_learns_continuous_mountain_car_from_a_controllers_logs(tmp_path):
     from rlops.analytics import TrainingJobAnalytics
     from rlops.policies import PortablePolicy
     from rlops.toolkits.offline.algorithms import import_d3rlpy
 
-    dataset = pumping_episodes(20, noise=0.5)
+    dataset = collect("MountainCarContinuous-v0", "pump", episodes=20, epsilon=0.5)  # the hand rule, with noise
+    assert dataset.returns().mean() > 85
     path = write_dataset(dataset, tmp_path / "pump.jsonl")
     estimator = RLEstimator(toolkit=RLToolkit.SB3, output_path=str(tmp_path / "out"),
                             hyperparameters={"preset": "mountaincar-continuous-td3bc-offline",

@@ -13,17 +13,8 @@ import time
 import pytest
 
 from rlops.session import Session
+from tests.conftest import wait_for
 from tests.reliability.conftest import attempts, final_state, host_processes, size
-
-
-def wait_for(condition, timeout: float, what: str, poll: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(poll)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def running_attempts(job) -> int:

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
 from rlops.analytics import TrainingJobAnalytics
 from rlops.rl import RLToolkit
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.slow  # every test here starts job or server processes
-
-
-def wait_for(predicate, timeout=30.0, interval=0.05):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
 
 
 def test_coach_defaults_are_read_while_the_job_runs(estimator_factory, tmp_path):

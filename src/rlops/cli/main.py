@@ -32,7 +32,8 @@ class RlopsGroup(click.Group):
 
 @click.group(cls=RlopsGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="rlops")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """rlops runs SageMaker RL's workflow on this machine, without Docker or a cloud account:
     training jobs, evaluation against baselines, and endpoints that serve trained policies.
 
@@ -62,6 +63,26 @@ def cli() -> None:
       eval "$(rlops s3 env)"              boto3 and the AWS CLI on rlops's buckets
       rlops db upgrade                    bring the job store's schema up to date
     """
+    if ctx.invoked_subcommand not in (None, "db"):
+        _recover_jobs()
+
+
+def _recover_jobs() -> None:
+    """Every command first looks at the jobs still recorded as running, so that those a dead machine or supervisor
+    left behind are resumed (spot-style) or recorded as failed (:meth:`rlops.runtime.local.LocalJobs.recover`).
+    A store that cannot be opened yet (an old schema before ``rlops db upgrade``) is left to the command."""
+    from pathlib import Path
+
+    from rlops.session import Session
+    from rlops.settings import database_url
+
+    url = database_url()
+    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
+        return  # no store yet: nothing to recover, and a command that only reads presets does not make one
+    try:
+        Session().service.jobs
+    except RlopsError:
+        pass
 
 
 cli.add_command(jobs)

@@ -8,6 +8,8 @@
   comparison with a learned policy is honest.
 - Knapsack: the **hindsight optimum** (dynamic programming over the whole episode's items, an
   upper bound no online policy reaches) and an online **value-density threshold** rule (tuned).
+- Mountain car: **pump** (push the way the car moves, building up the swing: it reaches the flag in
+  about 100 steps), for the discrete and the continuous car.
 """
 
 from __future__ import annotations
@@ -149,12 +151,27 @@ def optimal_subset(sizes: np.ndarray, values: np.ndarray, capacity: np.ndarray) 
     return chosen
 
 
-BASELINES = {cls.name: cls for cls in (StaticFleet, TargetTracking, ValueDensityThreshold, HindsightOptimum)}
+class Pump(Baseline):
+    """Push the way the car moves (left when it rolls left, right otherwise): its swing grows until it reaches the
+    flag. Mountain cars, discrete (actions 0 and 2) and continuous (-1 and 1)."""
+
+    name = "pump"
+
+    def act(self, obs):
+        right = float(obs[1]) >= 0
+        if hasattr(self.env.action_space, "n"):
+            return np.int64(2 if right else 0)
+        return np.array([1.0 if right else -1.0], dtype=self.env.action_space.dtype)
+
+
+BASELINES = {cls.name: cls for cls in (StaticFleet, TargetTracking, ValueDensityThreshold, HindsightOptimum, Pump)}
 FOR_ENVIRONMENT = {
     "rlops/AutoScaling-v0": ["static-fleet", "target-tracking"],
     "rlops/Knapsack-v0": ["hindsight-optimum", "threshold"],
     "rlops/KnapsackMedium-v0": ["hindsight-optimum", "threshold"],
     "rlops/KnapsackHard-v0": ["threshold"],
+    "MountainCar-v0": ["pump"],
+    "MountainCarContinuous-v0": ["pump"],
 }
 TRAINING_SEEDS = range(3)
 

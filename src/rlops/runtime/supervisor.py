@@ -39,6 +39,7 @@ from rlops.runtime.layout import (
 from rlops.runtime.metrics import MetricExtractor
 from rlops.runtime.s3 import boto3_environment
 from rlops.runtime.spec import JobSpec
+from rlops.runtime.standby import CWD_ENV, GO, PRELOAD_ENV
 from rlops.runtime.transfer import fill_channel, sync_tree
 from rlops.storage.remote import fetch, publish
 from rlops.settings import rlops_home
@@ -53,6 +54,15 @@ HEARTBEAT_S = 1.0
 SYNC_S = 5.0
 TAIL_LINES = 40
 MAX_REASON = 1024
+#: What a warm stand-in imports before it is needed, by toolkit: the seconds a restart would otherwise spend.
+#: ``torch._dynamo`` is imported by PyTorch's optimisers at their first step (1.5 s here), not by ``import torch``.
+_TORCH = ("numpy", "torch", "torch._dynamo", "gymnasium")
+PRELOAD = {
+    "sb3": (*_TORCH, "stable_baselines3", "sb3_contrib", "rlops.toolkits.sb3.training"),
+    "coach": (*_TORCH, "stable_baselines3", "rlops.toolkits.sb3.training"),
+    "fast": (*_TORCH, "rlops.toolkits.fast.training"),
+    "offline": (*_TORCH, "rlops.toolkits.offline.training"),
+}
 
 
 class SetupError(Exception):
@@ -65,6 +75,7 @@ class Host:
     layout: HostLayout
     checkpoints: Path
     process: subprocess.Popen | None = None
+    standby: subprocess.Popen | None = None  # a spot-style job's warm next attempt (:mod:`rlops.runtime.standby`)
     tail: collections.deque = field(default_factory=lambda: collections.deque(maxlen=TAIL_LINES))
     reader: threading.Thread | None = None
 
@@ -138,7 +149,7 @@ class Supervisor:
             status, secondary = JobStatus.FAILED, SecondaryStatus.FAILED
             reason = f"InternalServerError: {type(exc).__name__}: {exc}"
         finally:
-            self.kill_all()
+            self.kill_all(standbys=True)
         fields = {"failure_reason": _truncate(reason)}
         try:
             self.store.transition(name, SecondaryStatus.UPLOADING, "Uploading generated training model")
@@ -247,11 +258,17 @@ class Supervisor:
                    RENDEZVOUS_ENV: str(self.work_dir / "rendezvous")}
             extra = [p for p in (self.site_packages, host.layout.code, *self.compat) if p]
             env["PYTHONPATH"] = os.pathsep.join([*map(str, extra), *filter(None, [env.get("PYTHONPATH")])])
-            host.process = subprocess.Popen(
-                entry_command(spec, host.layout), cwd=host.layout.code, env=env, stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-                preexec_fn=_die_with_parent,
-            )
+            command = entry_command(spec, host.layout)
+            if host.standby is not None and host.standby.poll() is None:  # a restart: the warm one takes over
+                host.process, host.standby = host.standby, None
+                host.process.stdin.write(GO)
+                host.process.stdin.close()
+            else:
+                host.process = self.start_host(command, host, env, stdin=subprocess.DEVNULL)
+            if self.warm_restarts(command):
+                host.standby = self.start_host([sys.executable, "-m", "rlops.runtime.standby", "--", *command], host,
+                                               {**env, PRELOAD_ENV: ",".join(PRELOAD.get(spec.toolkit, ())),
+                                                CWD_ENV: str(host.layout.code)}, stdin=subprocess.PIPE)
         for host in self.hosts:
             host.reader = threading.Thread(target=self.pump, args=(host.process.stdout, host.name, host.tail), daemon=True)
             host.reader.start()
@@ -306,6 +323,18 @@ class Supervisor:
             host.reader.join(timeout=5)
         return outcome
 
+    @staticmethod
+    def start_host(command: list[str], host: Host, env: dict[str, str], stdin) -> subprocess.Popen:
+        """A host process in a session of its own (what it starts stays in it), killed if the supervisor dies."""
+        return subprocess.Popen(command, cwd=host.layout.code, env=env, stdin=stdin, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent)
+
+    def warm_restarts(self, command: list[str]) -> bool:
+        """Whether a spot-style job keeps a warm stand-in for its next attempt: a Python script run by rlops's own
+        interpreter (another interpreter may not have rlops)."""
+        return (self.spec.use_spot and len(command) >= 2 and command[0] == sys.executable
+                and command[1].endswith(".py"))
+
     def use_compat(self) -> None:
         """rlops's stand-ins (:mod:`rlops.compat`: ``gym``, ``rl_coach``) go on the job's path when its
         Python lacks the real packages, and its ``sagemaker_rl.ray_launcher`` always; last, after the job's own
@@ -347,12 +376,17 @@ class Supervisor:
             _signal_group(host.process, signal.SIGKILL)
             host.process.wait()
 
-    def kill_all(self) -> None:
-        """SIGKILL every host and whatever it started (a Ray node, say), even after the host itself died."""
+    def kill_all(self, standbys: bool = False) -> None:
+        """SIGKILL every host and whatever it started (a Ray node, say), even after the host itself died; with
+        ``standbys``, the warm stand-ins for a next attempt too (the job has ended)."""
         for host in self.hosts:
             if host.process:
                 _kill_session(host.process.pid)
                 host.process.wait()
+            if standbys and host.standby is not None:
+                _kill_session(host.standby.pid)
+                host.standby.wait()
+                host.standby = None
 
     # -- output -------------------------------------------------------------------------------
 

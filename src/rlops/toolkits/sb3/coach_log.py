@@ -54,6 +54,28 @@ class EpisodeLog(BaseCallback):
         return True
 
 
+class ProgressLog(BaseCallback):
+    """A ``Progress> steps=N/TOTAL, recent return=R`` line every 1% of the training steps: what ``fit()``'s progress
+    bar draws and what ``TrainingJob.progress()`` reads (the fast engine and offline presets print the same)."""
+
+    def __init__(self, total_steps: int):
+        super().__init__()
+        self.total = total_steps
+        self.every = max(1, total_steps // 100)
+        self.next_at = 0
+
+    def _on_training_start(self) -> None:
+        self.next_at = (self.model.num_timesteps // self.every + 1) * self.every
+
+    def _on_step(self) -> bool:
+        if self.model.num_timesteps >= self.next_at:
+            self.next_at = (self.model.num_timesteps // self.every + 1) * self.every
+            episodes = self.model.ep_info_buffer
+            recent = f", recent return={sum(e['r'] for e in episodes) / len(episodes):.2f}" if episodes else ""
+            emit(f"Progress> steps={self.model.num_timesteps}/{self.total}{recent}")
+        return True
+
+
 class PPOEpochLog(BaseCallback):
     """One ``Policy training>`` line per PPO optimisation epoch.
 

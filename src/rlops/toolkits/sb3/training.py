@@ -14,7 +14,7 @@ from stable_baselines3.common.vec_env import SubprocVecEnv, VecEnv, sync_envs_no
 from rlops.exceptions import UsageError
 from rlops.toolkits.sb3 import checkpoints
 from rlops.toolkits.sb3.algorithms import Algorithm, build_kwargs, get_algorithm, hyperparameter_defaults
-from rlops.toolkits.sb3.coach_log import CoachCSV, EpisodeLog, LossLog, PPOEpochLog, emit, episode_line
+from rlops.toolkits.sb3.coach_log import CoachCSV, EpisodeLog, LossLog, PPOEpochLog, ProgressLog, emit, episode_line
 from rlops.toolkits.sb3.checkpoints import CheckpointEvery
 from rlops.toolkits.sb3.environments import check_environment, make_eval_env, make_training_env, vec_env_class
 from rlops.toolkits.coach_lines import PRESET_FILE, write_summary
@@ -164,7 +164,7 @@ def train(launcher, preset: Preset) -> None:
     best_path = context.checkpoint_dir / "best_model.zip" if schedule.keep_best else None
     evaluation = PeriodicEvaluation(eval_env, algorithm, schedule.evaluation_every, schedule.evaluation_episodes,
                                     best_path, coach_csv, episode_log, gif_folder(preset, context))
-    callbacks = [episode_log, StopOnRequest(launcher), evaluation,
+    callbacks = [episode_log, StopOnRequest(launcher), evaluation, ProgressLog(schedule.training_steps),
                  CheckpointEvery(context.checkpoint_dir, schedule.checkpoint_every, schedule.keep_checkpoints,
                                  algorithm.off_policy, lambda: episode_log.episodes)]
     if algorithm.ppo_family:

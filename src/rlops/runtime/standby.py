@@ -1,0 +1,51 @@
+"""A warm stand-in for a spot-style job's next attempt: ``python -m rlops.runtime.standby -- python SCRIPT ARGS``.
+
+Starting a training script costs seconds before its first step (Python, then PyTorch and the toolkit
+imported); an interrupted job would pay them at every restart. The supervisor of a spot-style job
+keeps one of these beside each running host, with the host's environment: it imports the modules
+``RLOPS_STANDBY_PRELOAD`` names (commas between them; ones that fail are skipped) at a lower priority
+than the attempt running beside it, then waits for one byte on its standard input. ``g`` runs the command as ``python SCRIPT ARGS`` would (``__main__``,
+``sys.argv``, ``sys.path[0]``, in the folder ``RLOPS_STANDBY_CWD``, made again by the restart); end of
+input (the job ended, or the machine did) exits quietly.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import runpy
+import sys
+
+PRELOAD_ENV = "RLOPS_STANDBY_PRELOAD"
+CWD_ENV = "RLOPS_STANDBY_CWD"
+GO = b"g"
+NICER = 10
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) < 3 or argv[0] != "--":
+        print("usage: python -m rlops.runtime.standby -- python SCRIPT [ARGS...]", file=sys.stderr)
+        return 2
+    _, script, *args = argv[1:]
+    priority = os.getpriority(os.PRIO_PROCESS, 0)
+    os.setpriority(os.PRIO_PROCESS, 0, min(priority + NICER, 19))  # the running attempt comes first
+    for name in filter(None, os.environ.get(PRELOAD_ENV, "").split(",")):
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a module the job may not even use: the script imports what it needs
+            pass
+    if sys.stdin.buffer.read(1) != GO:
+        return 0
+    try:  # back to the host's priority (lowering niceness needs the right to; without it the attempt stays nicer)
+        os.setpriority(os.PRIO_PROCESS, 0, priority)
+    except PermissionError:
+        pass
+    os.chdir(os.environ.get(CWD_ENV) or os.path.dirname(script))
+    sys.argv = [script, *args]
+    sys.path[0] = os.path.dirname(os.path.abspath(script))
+    runpy.run_path(script, run_name="__main__")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
