@@ -1,6 +1,7 @@
 """What interruptions cost a spot-style job: a cart-pole job interrupted 5 times against the same job uninterrupted.
 
-Both are spot-style rlops jobs with the same preset, checkpoint interval and checkpoint location kind, run
+Both are spot-style rlops jobs with the same preset, checkpoint interval and checkpoint location kind (no
+evaluation during training: its cost depends on how long the policy's episodes last at that moment), run
 one after the other in this run (alternating when ``--repeats`` > 1). The interrupted one is interrupted
 (``TrainingJob.interrupt_during``: its hosts killed at once, no grace period, restarted at once) when its
 training reaches 1/6, 2/6, ... 5/6 of its steps, each time counted from the attempt's own progress. Reported: wall
@@ -48,12 +49,15 @@ def run(preset: str, every: int, interruptions: int, work: Path, tag: str, steps
     estimator = RLEstimator(toolkit=RLToolkit.SB3, output_path=str(work / "out"), use_spot_instances=True,
                             max_wait=7200, max_run=3600, checkpoint_s3_uri=(work / f"ckpt-{tag}").as_uri(),
                             hyperparameters={"preset": preset, "rl.schedule.checkpoint_every": every,
+                                             # evaluation during training costs what the policy's episodes last,
+                                             # which differs between runs; the final evaluation stays
+                                             "rl.schedule.evaluation_every": 0,
                                              **({"rl.schedule.training_steps": steps} if steps else {})})
     started = time.perf_counter()
     estimator.fit(wait=False)
     job = estimator.latest_training_job
     jobs = Session().service.jobs
-    job.interrupt_during([i / (interruptions + 1) for i in range(1, interruptions + 1)], poll=0.05)
+    job.interrupt_during([i / (interruptions + 1) for i in range(1, interruptions + 1)])
     final = jobs.wait(job.name)
     seconds = time.perf_counter() - started
     record = jobs.describe(job.name)

@@ -164,7 +164,7 @@ class TrainingJob:
         once and it resumes from its latest checkpoint after ``pause`` seconds. Returns at once."""
         self._jobs.interrupt(self.job_name, reason, pause)
 
-    def interrupt_during(self, shares: list[float], pause: float = 0.0, poll: float = 0.1) -> int:
+    def interrupt_during(self, shares: list[float], pause: float = 0.0, poll: float = 0.5) -> int:
         """Interrupt a running spot-style job when its training reaches each share of its steps in turn (``[1/3,
         2/3]``: twice), to see that it survives; blocks until done or the job has ended. Returns the interruptions
         made. Each share is counted in the attempt running then (after a restart, from the checkpoint's step)."""
@@ -186,9 +186,7 @@ class TrainingJob:
         """``(steps done, steps in all)`` from the job's latest ``Progress>`` line in its current attempt (a
         spot-style job that restarted counts from its checkpoint), or None before the first."""
         text = "".join(self._jobs.logs(self.job_name)).rpartition("Restarting - ")[2]
-        found = None
-        for found in PROGRESS.finditer(text):
-            pass
+        found = PROGRESS.search(text, max(0, text.rfind("\nProgress> ") + 1))
         return (int(found[1]), int(found[2])) if found else None
 
     def __repr__(self) -> str:

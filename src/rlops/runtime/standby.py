@@ -3,8 +3,10 @@
 Starting a training script costs seconds before its first step (Python, then PyTorch and the toolkit
 imported); an interrupted job would pay them at every restart. The supervisor of a spot-style job
 keeps one of these beside each running host, with the host's environment: it imports the modules
-``RLOPS_STANDBY_PRELOAD`` names (commas between them; ones that fail are skipped) at a lower priority
-than the attempt running beside it, then waits for one byte on its standard input. ``g`` runs the command as ``python SCRIPT ARGS`` would (``__main__``,
+``RLOPS_STANDBY_PRELOAD`` names (commas between them; ones that fail are skipped) in Linux's idle
+scheduling class, on CPU time the attempt running beside it leaves (on a busy machine, a process that
+takes a core away slows PyTorch's threads far more than the core's share), then waits for one byte
+on its standard input. ``g`` runs the command as ``python SCRIPT ARGS`` would (``__main__``,
 ``sys.argv``, ``sys.path[0]``, in the folder ``RLOPS_STANDBY_CWD``, made again by the restart); end of
 input (the job ended, or the machine did) exits quietly.
 """
@@ -19,7 +21,6 @@ import sys
 PRELOAD_ENV = "RLOPS_STANDBY_PRELOAD"
 CWD_ENV = "RLOPS_STANDBY_CWD"
 GO = b"g"
-NICER = 10
 
 
 def main(argv: list[str]) -> int:
@@ -27,8 +28,8 @@ def main(argv: list[str]) -> int:
         print("usage: python -m rlops.runtime.standby -- python SCRIPT [ARGS...]", file=sys.stderr)
         return 2
     _, script, *args = argv[1:]
-    priority = os.getpriority(os.PRIO_PROCESS, 0)
-    os.setpriority(os.PRIO_PROCESS, 0, min(priority + NICER, 19))  # the running attempt comes first
+    policy, priority = os.sched_getscheduler(0), os.getpriority(os.PRIO_PROCESS, 0)
+    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # only what the running attempt leaves idle
     for name in filter(None, os.environ.get(PRELOAD_ENV, "").split(",")):
         try:
             importlib.import_module(name)
@@ -36,10 +37,12 @@ def main(argv: list[str]) -> int:
             pass
     if sys.stdin.buffer.read(1) != GO:
         return 0
-    try:  # back to the host's priority (lowering niceness needs the right to; without it the attempt stays nicer)
+    try:  # back to the host's scheduling (Linux lets a process leave SCHED_IDLE within its RLIMIT_NICE)
+        os.sched_setscheduler(0, policy, os.sched_param(0))
         os.setpriority(os.PRIO_PROCESS, 0, priority)
     except PermissionError:
-        pass
+        print("rlops: this attempt could not leave the idle scheduling class it was prepared in; it runs, but only "
+              "on CPU time nothing else wants (raise RLIMIT_NICE to let it)", file=sys.stderr, flush=True)
     os.chdir(os.environ.get(CWD_ENV) or os.path.dirname(script))
     sys.argv = [script, *args]
     sys.path[0] = os.path.dirname(os.path.abspath(script))
