@@ -53,9 +53,10 @@ if args.spot:
                        base_job_name="knapsack-spot", use_spot_instances=True, max_run=3600, max_wait=7200,
                        checkpoint_s3_uri=(output / "spot-checkpoints").as_uri(),
                        hyperparameters={"preset": "knapsack-ppo", "rl.schedule.training_steps": args.budget,
-                                        "rl.schedule.checkpoint_every": max(1024, args.budget // 10)})
+                                        # whole rollouts (8 copies x 256 steps): a resumed PPO ends on the budget
+                                        "rl.schedule.checkpoint_every": max(2048, args.budget // 10 // 2048 * 2048)})
     spot.fit(wait=False)
-    made = spot.latest_training_job.interrupt_during([1 / 3, 2 / 3])  # twice, as a reclaimed machine would
+    made = spot.latest_training_job.interrupt_during([1 / 3, 2 / 3], poll=0.2)  # twice, as a reclaimed machine would
     spot.latest_training_job.wait(logs=False)
     described = spot.latest_training_job.describe()
     print(f"Spot-style job {described['TrainingJobName']}: {described['TrainingJobStatus']} after {made} "

@@ -48,7 +48,7 @@ def test_autoscaling_notebook(rlops_home, tmp_path, monkeypatch):
 
 
 def test_knapsack_script(rlops_home, tmp_path):
-    out = run_example("knapsack/run.py", "--budget", "8192", "--episodes", "5", "--output", str(tmp_path / "out"),
+    out = run_example("knapsack/run.py", "--budget", "16384", "--episodes", "5", "--output", str(tmp_path / "out"),
                       home=rlops_home, cwd=tmp_path)
     rows = {m["policy"].strip(): (float(m["mean"]), float(m["share"])) for m in re.finditer(
         r"^(?P<policy>\S.*?)\s+(?P<mean>-?\d+\.\d)\s+(?P<share>-?\d+\.\d)%$", out, re.M)}
@@ -59,7 +59,7 @@ def test_knapsack_script(rlops_home, tmp_path):
     assert re.search(r"Endpoint knapsack-\S+: (put it in|throw it away)", out)
     # the spot-style run: interrupted twice, resumed from its checkpoints, the whole budget trained and scored
     assert re.search(r"Spot-style job knapsack-spot-\S+: Completed after 2 interruption\(s\), 2 recorded; trained "
-                     r"8192 steps", out), out
+                     r"16384 steps", out), out
     assert "MaskablePPO, spot-style" in rows
 
 

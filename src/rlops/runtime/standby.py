@@ -21,6 +21,21 @@ import sys
 PRELOAD_ENV = "RLOPS_STANDBY_PRELOAD"
 CWD_ENV = "RLOPS_STANDBY_CWD"
 GO = b"g"
+#: What a stand-in imports before it is needed, by toolkit: the seconds a restart would otherwise spend.
+#: ``torch._dynamo`` is imported by PyTorch's optimisers at their first step (1.5 s here), not by ``import torch``.
+_TORCH = ("numpy", "torch", "torch._dynamo", "gymnasium")
+PRELOAD = {
+    "sb3": (*_TORCH, "stable_baselines3", "sb3_contrib", "rlops.toolkits.sb3.training"),
+    "coach": (*_TORCH, "stable_baselines3", "rlops.toolkits.sb3.training"),
+    "fast": (*_TORCH, "rlops.toolkits.fast.training"),
+    "offline": (*_TORCH, "rlops.toolkits.offline.training"),
+}
+
+
+def standby_command(command: list[str], toolkit: str | None, cwd, env: dict[str, str]) -> tuple[list[str], dict]:
+    """``(argv, environment)`` of a stand-in for the host ``command`` of a job of ``toolkit``, run in ``cwd``."""
+    return ([sys.executable, "-m", "rlops.runtime.standby", "--", *command],
+            {**env, PRELOAD_ENV: ",".join(PRELOAD.get(toolkit or "", ())), CWD_ENV: str(cwd)})
 
 
 def main(argv: list[str]) -> int:

@@ -39,7 +39,7 @@ from rlops.runtime.layout import (
 from rlops.runtime.metrics import MetricExtractor
 from rlops.runtime.s3 import boto3_environment
 from rlops.runtime.spec import JobSpec
-from rlops.runtime.standby import CWD_ENV, GO, PRELOAD_ENV
+from rlops.runtime.standby import GO, standby_command
 from rlops.runtime.transfer import fill_channel, sync_tree
 from rlops.storage.remote import fetch, publish
 from rlops.settings import rlops_home
@@ -54,15 +54,6 @@ HEARTBEAT_S = 1.0
 SYNC_S = 5.0
 TAIL_LINES = 40
 MAX_REASON = 1024
-#: What a warm stand-in imports before it is needed, by toolkit: the seconds a restart would otherwise spend.
-#: ``torch._dynamo`` is imported by PyTorch's optimisers at their first step (1.5 s here), not by ``import torch``.
-_TORCH = ("numpy", "torch", "torch._dynamo", "gymnasium")
-PRELOAD = {
-    "sb3": (*_TORCH, "stable_baselines3", "sb3_contrib", "rlops.toolkits.sb3.training"),
-    "coach": (*_TORCH, "stable_baselines3", "rlops.toolkits.sb3.training"),
-    "fast": (*_TORCH, "rlops.toolkits.fast.training"),
-    "offline": (*_TORCH, "rlops.toolkits.offline.training"),
-}
 
 
 class SetupError(Exception):
@@ -101,6 +92,7 @@ class Supervisor:
             self.hosts.append(Host(host, layout, layout.checkpoints(self.spec, host)))
         self.terminate_signal = threading.Event()
         self.own_folders = {rlops_home(), self.work_dir.resolve()}
+        self.started_at = time.time()  # when the job started (run() reads it back for a job it resumes)
         self.trained_s = 0.0  # training time of earlier attempts (a spot-style job that was interrupted)
         self.pause = 0.0  # how long an asked-for interruption keeps the job waiting before it restarts
 
@@ -115,8 +107,10 @@ class Supervisor:
         if resumed:
             interruption = {"reason": "Interrupted: the job's supervisor was lost (the machine or the process died)",
                             "pause": 0.0}
+            self.started_at = self.store.get(name).started_at or time.time()
         else:
-            self.store.update(name, started_at=time.time())
+            self.started_at = time.time()
+            self.store.update(name, started_at=self.started_at)
             self.announce("Starting - Preparing the instances for training")
             interruption = None
         try:
@@ -192,10 +186,7 @@ class Supervisor:
         return None
 
     def max_wait_passed(self) -> bool:
-        if not (self.spec.use_spot and self.spec.max_wait):
-            return False
-        started = self.store.get(self.spec.name).started_at or time.time()
-        return time.time() - started > self.spec.max_wait
+        return bool(self.spec.use_spot and self.spec.max_wait and time.time() - self.started_at > self.spec.max_wait)
 
     def prepare(self) -> None:
         spec = self.spec
@@ -266,9 +257,8 @@ class Supervisor:
             else:
                 host.process = self.start_host(command, host, env, stdin=subprocess.DEVNULL)
             if self.warm_restarts(command):
-                host.standby = self.start_host([sys.executable, "-m", "rlops.runtime.standby", "--", *command], host,
-                                               {**env, PRELOAD_ENV: ",".join(PRELOAD.get(spec.toolkit, ())),
-                                                CWD_ENV: str(host.layout.code)}, stdin=subprocess.PIPE)
+                argv, standby_env = standby_command(command, spec.toolkit, host.layout.code, env)
+                host.standby = self.start_host(argv, host, standby_env, stdin=subprocess.PIPE)
         for host in self.hosts:
             host.reader = threading.Thread(target=self.pump, args=(host.process.stdout, host.name, host.tail), daemon=True)
             host.reader.start()
