@@ -133,3 +133,24 @@ def test_a_plain_job_cannot_be_interrupted(estimator_factory):
     with pytest.raises(UsageError, match="is not a spot-style job"):
         Session().service.jobs.interrupt(estimator.latest_training_job.name)
     estimator.latest_training_job.stop()
+
+
+def test_kills_while_checkpoints_are_written_never_leave_one_that_cannot_be_loaded(counter_job):
+    """A checkpoint at every step (written, synced, renamed; the one before kept): kills land mid-write."""
+    kills, steps = size(4, 15), size(300, 1000)
+    estimator = counter_job(steps, 1, step_seconds=0.003)
+    name, jobs, rng = estimator.latest_training_job.name, Session().service.jobs, random.Random(11)
+    for kill in range(kills):
+        wait_for(lambda: running_attempts(jobs.describe(name)) == kill + 1 and host_processes(name), 60,
+                 f"attempt {kill + 1} to start")
+        time.sleep(rng.uniform(0.05, 0.3))
+        for host in host_processes(name):
+            os.kill(host.pid, signal.SIGKILL)
+    job = jobs.wait(name)
+    assert job.status == "Completed" and len(job.interruptions) == kills
+    log = open(job.log_path).read()
+    assert "unreadable checkpoint" not in log  # a checkpoint is complete or absent, never half there
+    runs = attempts(log)
+    for (_, last_printed), (resumed_at, _) in zip(runs, runs[1:]):
+        assert 0 <= last_printed - resumed_at <= 1
+    assert final_state(job) == {"step": steps, "total": steps * (steps + 1) // 2}
