@@ -1,4 +1,4 @@
-"""``rlops jobs``: list, describe, follow, read metrics of and stop training jobs."""
+"""``rlops jobs``: list, describe, follow, read metrics of, stop and interrupt training jobs."""
 
 from __future__ import annotations
 

@@ -56,6 +56,7 @@ def cli(ctx: click.Context) -> None:
       rlops jobs logs JOB --follow        a job's log as it is written
       rlops jobs metrics JOB              reward curves and losses, summarised
       rlops jobs stop JOB                 SIGTERM, grace period, SIGKILL
+      rlops jobs interrupt JOB            interrupt a spot-style job; it resumes from its checkpoints
       rlops tuning list                   hyperparameter tuning jobs and their best
       rlops tuning plot TUNING            objective against trial and each hyperparameter
       rlops datasets collect --env E --out F   log a behaviour policy for batch RL
