@@ -11,6 +11,7 @@ values are SageMaker's, as enums whose members are also the strings users know::
 from __future__ import annotations
 
 import enum
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,16 +123,15 @@ class JobRecord(SupervisedRecord):
     def __post_init__(self):
         self.status = JobStatus(self.status)
 
-    def phase_seconds(self, phase: str, now: float | None = None) -> float:
-        """Seconds spent in the secondary status ``phase`` (e.g. ``Training``), over all its transitions."""
-        import time
-
+    def phase_seconds(self, phase: str) -> float:
+        """Seconds spent in the secondary status ``phase`` (e.g. ``Training``), over all its transitions (until now
+        for the phase a running job is in)."""
         total = 0.0
         for i, t in enumerate(self.transitions):
             if t["status"] != phase:
                 continue
             end = (self.transitions[i + 1]["start_time"] if i + 1 < len(self.transitions)
-                   else self.ended_at or now or time.time())
+                   else self.ended_at or time.time())
             total += max(0.0, end - t["start_time"])
         return total
 

@@ -89,9 +89,9 @@ BILLED_PHASES = ("Downloading", "Training", "Uploading")
 
 
 def spot_times(job: JobRecord) -> dict[str, int]:
-    """``TrainingTimeInSeconds`` (from start to end, waiting included) and ``BillableTimeInSeconds`` (the time its
-    instances were up; the same for a job that is not spot-style, as SageMaker reports it)."""
-    training = (job.ended_at or time.time()) - (job.started_at or job.created_at)
+    """An ended job's ``TrainingTimeInSeconds`` (from start to end, waiting included) and ``BillableTimeInSeconds``
+    (the time its instances were up; the same for a job that is not spot-style, as SageMaker reports it)."""
+    training = job.ended_at - job.started_at
     billable = sum(job.phase_seconds(p) for p in BILLED_PHASES) if job.spec.get("use_spot") else training
     return {"TrainingTimeInSeconds": int(round(training)), "BillableTimeInSeconds": int(round(min(billable, training)))}
 

@@ -49,10 +49,10 @@ class LocalTuning(TuningService):
             raise
         return self.store.get(spec.name)
 
-    def _start(self, name: str, work_dir: Path, restarted: bool = False) -> None:
+    def _start(self, name: str, work_dir: Path) -> None:
         pid, started = start_detached("rlops.runtime.tuner", [name, "--store", self.store.url],
                                       work_dir / "tuner-process.log")
-        self.store.set_supervisor(name, pid, started, restarted=restarted)
+        self.store.set_supervisor(name, pid, started)
 
     def describe(self, name: str) -> TuningJobRecord:
         return self._reconciled(self.store.get(name))
@@ -71,7 +71,7 @@ class LocalTuning(TuningService):
                 f"InternalServerError: the tuner process exited {record.restarts + 1} times without finishing the "
                 f"tuning job (the last: pid {record.supervisor_pid}); see tuner-process.log in {record.work_dir}."))
         elif self.store.claim_restart(record.name, record.supervisor_pid, record.supervisor_started):
-            self._start(record.name, Path(record.work_dir), restarted=True)
+            self._start(record.name, Path(record.work_dir))
         return self.store.get(record.name)
 
     def trials(self, name: str) -> list[TrialRecord]:

@@ -152,15 +152,16 @@ def newest_first(table: Table, status: str | None, name_contains: str | None, li
 def claim_restart(engine: Engine, table: Table, name: str, pid: int | None, started: float | None,
                   active: list[str]) -> bool:
     """Take the right to start a dead supervisor (a job's, a tuner) again: only one process wins, the one that sees
-    the row still naming the dead process while the job is active. The row then names no process (which
-    :func:`rlops.runtime.reconcile.supervisor_death` reads as starting) until the winner records the new one."""
+    the row still naming the dead process while the job is active; the restart is counted (``restarts``). The row
+    then names no process (which :func:`rlops.runtime.reconcile.supervisor_death` reads as starting) until the
+    winner records the new one."""
     from sqlalchemy import and_, update
 
     with transaction(engine, write=True) as conn:
         return bool(conn.execute(
             update(table).where(and_(table.c.name == name, table.c.supervisor_pid == pid,
                                      table.c.supervisor_started == started, table.c.status.in_(active)))
-            .values(supervisor_pid=None, heartbeat_at=time.time())).rowcount)
+            .values(supervisor_pid=None, heartbeat_at=time.time(), restarts=table.c.restarts + 1)).rowcount)
 
 
 def column_values(values: dict[str, Any]) -> dict[str, Any]:

@@ -128,12 +128,9 @@ class JobStore:
         return self.get(name)
 
     def claim_restart(self, name: str, pid: int | None, started: float | None) -> bool:
-        """Take the right to start a lost supervisor again (:func:`rlops.store.engine.claim_restart`), counting the
-        restart; the winner records the new supervisor with :meth:`set_supervisor`."""
-        if not claim_restart(self.engine, training_jobs, name, pid, started, _ACTIVE):
-            return False
-        self.update(name, restarts=training_jobs.c.restarts + 1)
-        return True
+        """Take the right to start a lost supervisor again (:func:`rlops.store.engine.claim_restart`); the winner
+        records the new supervisor with :meth:`set_supervisor`."""
+        return claim_restart(self.engine, training_jobs, name, pid, started, _ACTIVE)
 
     def request_stop(self, name: str) -> JobRecord:
         """Ask the job's supervisor to stop it (from any process). A finished job is left as it is."""

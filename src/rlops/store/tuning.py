@@ -82,12 +82,9 @@ class TuningStore:
         with transaction(self.engine, write=True) as conn:
             conn.execute(update(tuning_jobs).where(tuning_jobs.c.name == name).values(**column_values(values)))
 
-    def set_supervisor(self, name: str, pid: int, started: float, restarted: bool = False) -> None:
-        values: dict[str, Any] = dict(supervisor_pid=pid, supervisor_started=started,
-                                      supervisor_host=socket.gethostname(), heartbeat_at=time.time())
-        if restarted:
-            values["restarts"] = tuning_jobs.c.restarts + 1
-        self.update(name, **values)
+    def set_supervisor(self, name: str, pid: int, started: float) -> None:
+        self.update(name, supervisor_pid=pid, supervisor_started=started, supervisor_host=socket.gethostname(),
+                    heartbeat_at=time.time())
 
     def claim_restart(self, name: str, pid: int | None, started: float | None) -> bool:
         """Take the right to start a dead tuner again (:func:`rlops.store.engine.claim_restart`); the winner records

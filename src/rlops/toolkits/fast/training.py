@@ -24,6 +24,7 @@ from rlops.exceptions import UsageError
 from rlops.toolkits.coach_lines import PRESET_FILE, emit, episode_line, write_summary
 from rlops.toolkits.fast.dqn import DQN, DQNSettings
 from rlops.toolkits.fast.ppo import CHOICES, PPO, PPOSettings, Progress
+from rlops.toolkits.numbered_checkpoints import load_newest, save_numbered
 
 #: What the fast engine trains: its class, its settings, and what it asks of the action space.
 ALGORITHMS = {"PPO": (PPO, PPOSettings, "Discrete, MultiDiscrete or Box actions"),
@@ -127,28 +128,15 @@ def _device(num_gpus: int) -> str:
     return "cuda" if num_gpus and torch.cuda.is_available() else "cpu"
 
 
-def latest_checkpoint(folder: Path | None) -> Path | None:
-    if folder is None or not folder.is_dir():
-        return None
-    found = sorted(folder.glob(CHECKPOINT.format(steps="*")), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
-    for path in reversed(found):
-        try:
-            return path if torch.load(path, map_location="cpu", weights_only=True) is not None else None
-        except Exception as exc:  # a checkpoint cut short: the one before it
-            emit(f"Warning: skipping the unreadable checkpoint {path.name} ({type(exc).__name__}: {exc})")
-    return None
+def latest_checkpoint(folder: Path | None, device: str = "cpu") -> tuple[Path, dict] | None:
+    """``(file, state)`` of the newest checkpoint in ``folder`` that loads (:mod:`rlops.toolkits.numbered_checkpoints`)."""
+    found = load_newest(folder, CHECKPOINT, lambda path: torch.load(path, map_location=device, weights_only=True))
+    return (found[1], found[2]) if found else None
 
 
 def save_checkpoint(ppo: Agent, folder: Path, episodes: int, keep: int) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / CHECKPOINT.format(steps=ppo.steps)
-    partial = path.with_name("." + path.name + ".partial")
-    torch.save({**ppo.state(), "episodes": episodes}, partial)
-    partial.replace(path)  # a checkpoint is complete or absent
-    old = sorted(folder.glob(CHECKPOINT.format(steps="*")), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
-    for stale in old[:-max(1, keep)]:
-        stale.unlink(missing_ok=True)
-    return path
+    return save_numbered(folder, CHECKPOINT, ppo.steps, lambda path: torch.save({**ppo.state(), "episodes": episodes},
+                                                                                  path), keep)
 
 
 def play(act: Callable[[np.ndarray, np.ndarray | None], np.ndarray], env, episodes: int, seed: int,
@@ -250,9 +238,10 @@ def train(launcher, preset) -> None:
     context.checkpoint_dir.mkdir(parents=True, exist_ok=True)
     (context.checkpoint_dir / PRESET_FILE).write_text(preset.dump())
     first_episode = 0
-    resume = latest_checkpoint(context.checkpoint_dir) or latest_checkpoint(context.channels.get("checkpoint"))
+    resume = (latest_checkpoint(context.checkpoint_dir, device)
+              or latest_checkpoint(context.channels.get("checkpoint"), device))
     if resume is not None:
-        state = torch.load(resume, map_location=device, weights_only=True)
+        resume, state = resume
         ppo.load_state(state)
         first_episode = int(state.get("episodes", 0))
         emit(f"Resuming from checkpoint at step {ppo.steps} (episode {first_episode}) in {resume.parent}")
@@ -331,7 +320,8 @@ def evaluate_saved(launcher, checkpoint_channel: Path | None, model_channel: Pat
     from rlops.policies.manifest import PolicyError, read_manifest
     from rlops.policies.portable import PortablePolicy, policy_folder
 
-    checkpoint = latest_checkpoint(checkpoint_channel)
+    found = latest_checkpoint(checkpoint_channel)
+    checkpoint = found[0] if found else None
     with contextlib.ExitStack() as stack:
         if checkpoint is not None:
             saved = checkpoint.parent / PRESET_FILE
@@ -354,7 +344,7 @@ def evaluate_saved(launcher, checkpoint_channel: Path | None, model_channel: Pat
         masks = action_masks(env)
         if checkpoint is not None:
             ppo = make_agent(preset, env)
-            ppo.load_state(torch.load(checkpoint, map_location="cpu", weights_only=True))
+            ppo.load_state(found[1])
             act, source, steps = torch_actor(ppo), checkpoint, ppo.steps
         else:
             policy = PortablePolicy(folder)

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import csv
-import os
 import time
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from rlops.exceptions import UsageError
 from rlops.ope import COACH_COLUMNS as OPE_COLUMNS
 from rlops.ope import MODEL_BASED, evaluate, fit_fqe
 from rlops.toolkits.coach_lines import PRESET_FILE, emit, write_summary
+from rlops.toolkits.numbered_checkpoints import load_newest, save_numbered
 from rlops.toolkits.offline.algorithms import ALGORITHMS, CONTINUOUS, DISCRETE, estimators, import_d3rlpy
 
 CHECKPOINT = "offline-checkpoint-{steps}.d3"
@@ -148,17 +148,12 @@ def train(launcher, preset) -> None:
          f"(behaviour: {dataset.describe()['behaviour']}); training on {len(train_set)} episodes, off-policy "
          f"evaluation on {len(held_out)}")
     device = "cuda:0" if context.num_gpus and torch.cuda.is_available() else False
-    algo, done_steps = None, 0
-    for steps_done, checkpoint in _checkpoints(context.checkpoint_dir):  # newest first
-        try:
-            algo, done_steps = d3rlpy.load_learnable(str(checkpoint), device=device), steps_done
-            emit(f"Resuming from {checkpoint.name} at step {done_steps}")
-            break
-        except Exception as exc:  # noqa: BLE001 - cut short or damaged: the one before it
-            emit(f"Warning: skipping the unreadable checkpoint {checkpoint.name} ({type(exc).__name__}: "
-                 f"{str(exc)[:200]})")
-    if algo is None:
-        algo = make_algorithm(d3rlpy, preset, device, env)
+    resumed = load_newest(context.checkpoint_dir, CHECKPOINT, lambda path: d3rlpy.load_learnable(str(path), device=device))
+    if resumed is not None:
+        done_steps, checkpoint, algo = resumed
+        emit(f"Resuming from {checkpoint.name} at step {done_steps}")
+    else:
+        done_steps, algo = 0, make_algorithm(d3rlpy, preset, device, env)
     per_epoch = schedule.evaluation_every or DEFAULT_EPOCH_STEPS
     remaining = schedule.training_steps - done_steps
     writer = _BatchCSV(context.intermediate_dir)
@@ -195,7 +190,8 @@ def train(launcher, preset) -> None:
             writer.row(epoch, steps, losses.get("loss"), {OPE_COLUMNS[n]: e.value for n, e in estimates.items()},
                        time.monotonic() - start)
             emit(f"Progress> steps={steps}/{schedule.training_steps}")
-            _save_checkpoint(algo, context.checkpoint_dir, steps, schedule.keep_checkpoints)
+            save_numbered(context.checkpoint_dir, CHECKPOINT, steps, lambda path: algo.save(str(path)),
+                          schedule.keep_checkpoints)
             if launcher.stop_requested:
                 emit(f"Stopped at step {steps}; saving the policy")
                 break
@@ -211,29 +207,6 @@ def _title(key: str) -> str:
     """d3rlpy's metric names as the SB3 toolkit's loss lines spell them (``td_loss`` -> ``TD loss``)."""
     words = key.split("_")
     return " ".join([words[0].upper() if len(words[0]) <= 2 else words[0].capitalize(), *words[1:]])
-
-
-def _checkpoints(folder: Path) -> list[tuple[int, Path]]:
-    """``(steps, file)`` of the checkpoints in ``folder``, newest first."""
-    found = []
-    for path in folder.glob(CHECKPOINT.format(steps="*")):
-        try:
-            found.append((int(path.name.split("-")[-1].split(".")[0]), path))
-        except ValueError:
-            continue
-    return sorted(found, reverse=True)
-
-
-def _save_checkpoint(algo, folder: Path, steps: int, keep: int) -> None:
-    """Write the checkpoint at ``steps`` (under a temporary name, then renamed: complete or absent), then drop all
-    but the newest ``keep`` (at least 2: the previous one stays until the new one is complete)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / CHECKPOINT.format(steps=steps)
-    tmp = folder / f".{path.name}.tmp"
-    algo.save(str(tmp))
-    os.replace(tmp, path)
-    for _, stale in _checkpoints(folder)[max(2, keep):]:
-        stale.unlink(missing_ok=True)
 
 
 def live_evaluation(algo, preset, steps: int):
