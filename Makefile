@@ -7,7 +7,7 @@ BENCH_STAMP := $(VENV)/.installed-bench
 BENCH ?= job_overhead
 D3RLPY := 2.8.0
 
-.PHONY: demo test soak lint bench clean
+.PHONY: demo test soak lint bench clean system-packages
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,16 @@ demo: $(STAMP)
 	$(VENV)/bin/rlops db upgrade  # a store written by an older rlops is migrated in place (new tables only)
 	$(PY) examples/autoscaling/run.py
 
-test: $(STAMP)
+# What the server's tests start: Debian's Chromium (the dashboard's browser tests) and PostgreSQL (the server on
+# Postgres). Installed as root when missing; quick when both are there.
+system-packages:
+	@if ! command -v chromium >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium postgresql >/dev/null; \
+	  else echo "make test: install chromium and postgresql (as root) for the server's tests; they are skipped without"; fi; \
+	fi
+
+test: $(STAMP) system-packages
 	$(VENV)/bin/ruff check --select F,E9 src tests benchmarks examples
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q

@@ -17,7 +17,7 @@ SCRIPTS = Path(__file__).parent / "scripts"
 def rlops_home(tmp_path, monkeypatch):
     home = tmp_path / "rlops-home"
     monkeypatch.setenv("RLOPS_HOME", str(home))
-    for name in ("RLOPS_DATABASE_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
+    for name in ("RLOPS_DATABASE_URL", "RLOPS_SERVER", "RLOPS_TOKEN", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID",
                  "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"):  # also undoes what default_bucket() sets
         monkeypatch.delenv(name, raising=False)
     import boto3
@@ -56,6 +56,68 @@ def _kill_what_is_left(home: Path) -> None:
                 os.killpg(pid, signal.SIGKILL)  # its own process group: the server's workers go too
         except (psutil.Error, ProcessLookupError, PermissionError):
             pass
+
+
+class ServerProcess:
+    """An ``rlops server`` started for a test: its address, its process and its log."""
+
+    def __init__(self, home: Path, allowed: list[Path], database_url: str | None = None, host: str = "127.0.0.1",
+                 env: dict[str, str] | None = None):
+        import subprocess
+        import urllib.request
+
+        from rlops.runtime.endpoints import free_port
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = home.parent / f"server-{self.port}.log"
+        variables = {**os.environ, "RLOPS_HOME": str(home), **(env or {})}
+        variables.pop("RLOPS_SERVER", None)
+        if database_url:
+            variables["RLOPS_DATABASE_URL"] = database_url
+        command = [sys.executable, "-m", "rlops.cli.main", "server", "--host", host, "--port", str(self.port),
+                   *(arg for path in allowed for arg in ("--allow-path", str(path)))]
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(command, env=variables, stdout=log, stderr=subprocess.STDOUT)
+
+        def answers() -> bool:
+            if self.process.poll() is not None:
+                raise AssertionError(f"rlops server exited with {self.process.returncode}:\n{self.log.read_text()}")
+            try:
+                urllib.request.urlopen(f"{self.url}/api/version", timeout=1).close()
+                return True
+            except urllib.error.HTTPError:
+                return True  # it answers (401 beyond loopback without the token)
+            except OSError:
+                return False
+
+        wait_for(answers, timeout=60, what="rlops server to answer")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except Exception:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture
+def rlops_server(rlops_home, tmp_path, monkeypatch):
+    """A live ``rlops server`` on loopback over the test's store, used by the SDK and the CLI (``RLOPS_SERVER``);
+    it may write under the test's tmp_path."""
+    server = ServerProcess(rlops_home, [tmp_path])
+    monkeypatch.setenv("RLOPS_SERVER", server.url)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["local", "server"])
+def service_mode(request):
+    """Runs a test twice: on this machine's store, then through a live ``rlops server`` (the same results)."""
+    if request.param == "server":
+        request.getfixturevalue("rlops_server")
+    return request.param
 
 
 @pytest.fixture

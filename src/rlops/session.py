@@ -1,7 +1,8 @@
 """``rlops.Session``: what SageMaker's session was to an estimator, for a local job store.
 
 SageMaker sessions wrapped AWS clients and a default S3 bucket. Here a session names the job
-store (``RLOPS_HOME``, ``RLOPS_DATABASE_URL`` or ``database_url``) and the default bucket (a
+store (``RLOPS_HOME``, ``RLOPS_DATABASE_URL`` or ``database_url``), or an ``rlops server`` that keeps
+it for a team (``RLOPS_SERVER`` or ``server``), and the default bucket (a
 folder rlops serves to boto3 on loopback: :mod:`rlops.runtime.s3`), and owns the one runtime
 service (:mod:`rlops.runtime.service`) through which estimators, models, predictors, analytics
 and the CLI reach jobs and endpoints.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rlops.settings import DEFAULT_BUCKET
+from rlops.settings import DEFAULT_BUCKET, server_address
 
 if TYPE_CHECKING:
     from rlops.runtime.service import RuntimeService
@@ -31,17 +32,26 @@ class Session:
     local_mode = True
     boto_region_name = "local"
 
-    def __init__(self, database_url: str | None = None, service: RuntimeService | None = None, **_ignored):
+    def __init__(self, database_url: str | None = None, service: RuntimeService | None = None,
+                 server: str | None = None, **_ignored):
         self._database_url = database_url
         self._service = service
+        self._server = server
 
     @property
     def service(self) -> RuntimeService:
-        """The runtime service every operation of this session goes through (opened on first use)."""
+        """The runtime service every operation of this session goes through (opened on first use): the
+        ``rlops server`` at ``server`` or ``RLOPS_SERVER`` when one is named, else this machine's store."""
         if self._service is None:  # constructing a session costs nothing
-            from rlops.runtime.local import LocalRuntime
+            server = self._server or (None if self._database_url else server_address())
+            if server:
+                from rlops.runtime.remote import RemoteRuntime
 
-            self._service = LocalRuntime(self._database_url)
+                self._service = RemoteRuntime(server)
+            else:
+                from rlops.runtime.local import LocalRuntime
+
+                self._service = LocalRuntime(self._database_url)
         return self._service
 
     def default_bucket(self) -> str:

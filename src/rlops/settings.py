@@ -8,6 +8,13 @@ from pathlib import Path
 
 HOME_ENV = "RLOPS_HOME"
 DATABASE_URL_ENV = "RLOPS_DATABASE_URL"
+#: The ``rlops server`` the SDK and the CLI use instead of this machine's store, when set.
+SERVER_ENV = "RLOPS_SERVER"
+
+
+def server_address() -> str | None:
+    """``RLOPS_SERVER``: the address of the rlops server to use (``http://host:port``), or None for the local store."""
+    return os.environ.get(SERVER_ENV) or None
 
 
 def rlops_home() -> Path:

@@ -8,7 +8,8 @@ import pytest
 
 from rlops.exceptions import UnexpectedStatusException
 
-pytestmark = pytest.mark.slow  # every test here starts job or server processes
+# every test here starts job or server processes; each runs on the local store and through an rlops server
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("service_mode")]
 
 
 def test_failing_script_reason_and_fit_raises(estimator_factory):

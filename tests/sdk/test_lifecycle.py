@@ -14,7 +14,8 @@ from rlops.storage import resolve_uri
 from rlops.store import JobStore
 from tests.conftest import run_python
 
-pytestmark = pytest.mark.slow  # every test here starts job or server processes
+# every test here starts job or server processes; each runs on the local store and through an rlops server
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("service_mode")]
 
 
 def wait_until_training(name: str, timeout: float = 30) -> None:

@@ -9,7 +9,8 @@ from rlops.analytics import TrainingJobAnalytics
 from rlops.rl import RLToolkit
 from tests.conftest import wait_for
 
-pytestmark = pytest.mark.slow  # every test here starts job or server processes
+# every test here starts job or server processes; each runs on the local store and through an rlops server
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("service_mode")]
 
 
 def test_coach_defaults_are_read_while_the_job_runs(estimator_factory, tmp_path):

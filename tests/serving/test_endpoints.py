@@ -21,7 +21,8 @@ from rlops.predictor import PredictionError
 from rlops.session import Session
 
 OBS = [0.01, -0.02, 0.03, 0.04]
-pytestmark = pytest.mark.slow
+# each test runs on the local store and through an rlops server
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("service_mode")]
 
 
 def endpoints():

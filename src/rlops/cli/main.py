@@ -14,6 +14,7 @@ from rlops.cli.jobs import jobs
 from rlops.cli.presets import presets
 from rlops.cli.s3 import s3
 from rlops.cli.serve import serve
+from rlops.cli.server import server, ui
 from rlops.cli.train import train
 from rlops.cli.tuning import tuning
 from rlops.exceptions import RlopsError
@@ -39,7 +40,8 @@ def cli(ctx: click.Context) -> None:
 
     Jobs and endpoints started from Python (RLEstimator(...).fit(), .deploy()) are recorded
     in a store under RLOPS_HOME (default ~/.rlops; RLOPS_DATABASE_URL names a server database
-    instead). These commands start, read and control them from any terminal.
+    instead), or kept by the rlops server that RLOPS_SERVER names. These commands start, read
+    and control them from any terminal.
 
     \b
     Examples:
@@ -63,6 +65,8 @@ def cli(ctx: click.Context) -> None:
       rlops ope MODEL --dataset F         estimate a policy's return from logged data
       eval "$(rlops s3 env)"              boto3 and the AWS CLI on rlops's buckets
       rlops db upgrade                    bring the job store's schema up to date
+      rlops ui --open                     the dashboard: jobs, live curves, endpoints, tuning
+      rlops server --host 0.0.0.0         serve the store to a team (RLOPS_SERVER=URL on clients)
     """
     if ctx.invoked_subcommand not in (None, "db"):
         _recover_jobs()
@@ -75,8 +79,10 @@ def _recover_jobs() -> None:
     from pathlib import Path
 
     from rlops.session import Session
-    from rlops.settings import database_url
+    from rlops.settings import database_url, server_address
 
+    if server_address():
+        return  # the server recovers its own jobs when it starts
     url = database_url()
     if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).exists():
         return  # no store yet: nothing to recover, and a command that only reads presets does not make one
@@ -96,7 +102,7 @@ cli.add_command(s3)
 cli.add_command(tuning)
 cli.add_command(datasets)
 cli.add_command(ope)
-for command in (endpoints, predict, transform, export):
+for command in (endpoints, predict, transform, export, server, ui):
     cli.add_command(command)
 
 
