@@ -256,7 +256,7 @@ def test_fast_dqn_solves_cartpole_and_exports_q_values(tmp_path):
     out = run(ctx)
     assert "rlops fast engine: DQN on 8 copies of CartPole-v1 (CartPoleVectorEnv)" in out
     assert re.search(r"^Target reached: mean return \S+ >= 475 at step \d+; training stops$", out, re.M)
-    assert re.search(r"^Policy training> Loss=\S+, epsilon=0.04, training iteration=\d+", out, re.M)
+    assert re.search(r"^Policy training> Loss=\S+, epsilon=[0-9.]+, training iteration=\d+", out, re.M)
     policy = PortablePolicy(ctx.model_dir)
     assert policy.manifest["algorithm"] == "DQN" and policy.manifest["outputs"] == ["action", "q_values"]
     assert _held_out(policy, "CartPole-v1", 20) >= 400

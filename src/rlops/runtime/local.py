@@ -172,6 +172,9 @@ class LocalJobs(JobService):
     def final_metrics(self, name: str) -> list[MetricPoint]:
         return self.store.final_metrics(name)
 
+    def final_metrics_of(self, names: list[str]) -> dict[str, list[MetricPoint]]:
+        return self.store.final_metrics_of(names)
+
     def wait(self, name: str, poll: float = POLL_S) -> JobRecord:
         job = self.describe(name)
         watch = _EndWatch(self, job)

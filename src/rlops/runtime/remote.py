@@ -37,6 +37,8 @@ PASSTHROUGH_HEADER = "x-rlops-passthrough"
 #: How long one long-polling wait asks the server to hold the request.
 WAIT_S = 20.0
 TIMEOUT_S = 120.0
+#: For requests that do long work on the server (a batch transform, starting an endpoint's server).
+LONG_S = 3600.0
 
 
 class ServerUnavailable(RlopsError):
@@ -107,13 +109,12 @@ class _Client:
                     self._checked = True
 
     def request(self, method: str, path: str, *, json_body: Any = None, params: dict | None = None,
-                timeout: float | None = None):
+                timeout: float = TIMEOUT_S):
         import httpx
 
         self.ensure_checked()
         try:
-            answer = self.http.request(method, path, json=json_body, params=params,
-                                       timeout=timeout if timeout is not None else TIMEOUT_S)
+            answer = self.http.request(method, path, json=json_body, params=params, timeout=timeout)
         except httpx.HTTPError as exc:
             raise ServerUnavailable(f"The rlops server at {self.url} did not answer {method} {path}: {exc}") from None
         if answer.status_code >= 400:
@@ -168,7 +169,7 @@ class RemoteRuntime(RuntimeService):
                   batch_size: int = 10_000) -> int:
         body = {"model": str(model), "source": str(Path(source).resolve()), "target": str(Path(target).resolve()),
                 "join_source": join_source, "batch_size": batch_size}
-        return self.client.json("POST", "/api/transform", json_body=body, timeout=None)["count"]
+        return self.client.json("POST", "/api/transform", json_body=body, timeout=LONG_S)["count"]
 
     def upgrade_store(self) -> tuple[str | None, str]:
         answer = self.client.json("POST", "/api/store/upgrade")
@@ -193,7 +194,7 @@ class RemoteJobs(JobService):
     def logs(self, name: str, follow: bool = False) -> Iterator[str]:
         import httpx
 
-        self.client.request("GET", f"/api/jobs/{_name(name)}")  # NotFound before streaming anything
+        self.client.ensure_checked()
         path = f"/api/jobs/{_name(name)}/logs"
         try:
             with self.client.http.stream("GET", path, params={"follow": str(follow).lower()}, timeout=None) as answer:
@@ -248,7 +249,7 @@ class RemoteEndpoints(EndpointService):
         body = {"name": name, "model": str(model), "workers": workers, "port": port, "wait": wait,
                 "answer_format": answer_format, "handler": str(Path(handler).resolve()) if handler else None,
                 "data_capture": data_capture}
-        return EndpointRecord(**self.client.json("POST", "/api/endpoints", json_body=body, timeout=None))
+        return EndpointRecord(**self.client.json("POST", "/api/endpoints", json_body=body, timeout=LONG_S))
 
     def describe(self, name: str) -> EndpointRecord:
         return EndpointRecord(**self.client.json("GET", f"/api/endpoints/{_name(name)}"))
@@ -264,7 +265,7 @@ class RemoteEndpoints(EndpointService):
 
     def restart(self, name: str, wait: bool = True) -> EndpointRecord:
         return EndpointRecord(**self.client.json("POST", f"/api/endpoints/{_name(name)}/restart",
-                                                 params={"wait": str(wait).lower()}, timeout=None))
+                                                 params={"wait": str(wait).lower()}, timeout=LONG_S))
 
     def delete(self, name: str) -> None:
         self.client.request("DELETE", f"/api/endpoints/{_name(name)}")

@@ -80,6 +80,10 @@ class JobService(abc.ABC):
     def final_metrics(self, name: str) -> list[MetricPoint]:
         """The last data point of each metric (SageMaker's ``FinalMetricDataList``)."""
 
+    def final_metrics_of(self, names: list[str]) -> dict[str, list[MetricPoint]]:
+        """:meth:`final_metrics` of several jobs (a list of jobs with their final metrics)."""
+        return {name: self.final_metrics(name) for name in names}
+
     def locations(self, name: str) -> JobLocations:
         """Where the job's model, output and checkpoints are (the model once the job has written it)."""
         job = self.describe(name)

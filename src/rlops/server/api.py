@@ -210,6 +210,7 @@ def create_api(service: RuntimeService, allowed: list[Path]) -> APIRouter:
     @api.get("/jobs/{name}/logs")
     def job_logs(name: str, follow: bool = False):
         """The job's log as plain text; with ``follow``, streamed until the job has ended."""
+        service.jobs.describe(name)  # a missing job is 404 before anything streams
         chunks = service.jobs.logs(name, follow=follow)
         return StreamingResponse((chunk.encode() for chunk in chunks), media_type="text/plain; charset=utf-8")
 

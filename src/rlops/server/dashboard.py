@@ -2,7 +2,7 @@
 uPlot (a 50 kB charting library shipped in ``static/``, MIT licence beside it); no build step.
 
 ``/jobs`` lists training jobs with status, duration and final metrics, filterable by status and
-name; ``/jobs/NAME`` shows a job's reward and loss curves (polled every second from the metrics
+name; ``/jobs/NAME`` shows a job's reward and loss curves (polled twice a second from the metrics
 API, so a point is drawn within about a second of being logged), its hyperparameters, its log as
 it is written, its artifacts, the pictures it produced and its evaluation, with a button that
 compares the trained policy with the environment's hand-written baselines; ``/endpoints`` lists
@@ -112,7 +112,7 @@ def create_dashboard(service: RuntimeService) -> APIRouter:
         if status and status not in [s.value for s in JobStatus]:
             raise UsageError(f"Unknown status {status!r}; accepted: {', '.join(s.value for s in JobStatus)}.")
         jobs = service.jobs.list(status or None, q or None, limit)
-        finals = {job.name: service.jobs.final_metrics(job.name) for job in jobs}
+        finals = service.jobs.final_metrics_of([job.name for job in jobs])
         return render("jobs.html", jobs=jobs, finals=finals, status=status or "", q=q or "",
                       statuses=[s.value for s in JobStatus], page="jobs")
 

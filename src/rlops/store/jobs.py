@@ -184,9 +184,17 @@ class JobStore:
 
     def final_metrics(self, name: str) -> list[MetricPoint]:
         """The last data point of each metric (SageMaker's ``FinalMetricDataList``)."""
-        last = select(func.max(metrics.c.id)).where(metrics.c.job_name == name).group_by(metrics.c.name)
-        query = select(metrics.c.name, metrics.c.value, metrics.c.timestamp, metrics.c.host).where(
-            metrics.c.id.in_(last)).order_by(metrics.c.name)
+        return self.final_metrics_of([name])[name]
+
+    def final_metrics_of(self, names: Sequence[str]) -> dict[str, list[MetricPoint]]:
+        """:meth:`final_metrics` of several jobs in one query (a page listing jobs)."""
+        last = (select(func.max(metrics.c.id)).where(metrics.c.job_name.in_(list(names)))
+                .group_by(metrics.c.job_name, metrics.c.name))
+        query = select(metrics.c.job_name, metrics.c.name, metrics.c.value, metrics.c.timestamp, metrics.c.host).where(
+            metrics.c.id.in_(last)).order_by(metrics.c.job_name, metrics.c.name)
+        found: dict[str, list[MetricPoint]] = {name: [] for name in names}
         with transaction(self.engine, write=False) as conn:
-            return [MetricPoint(*row) for row in conn.execute(query)]
+            for job, *point in conn.execute(query):
+                found[job].append(MetricPoint(*point))
+        return found
 

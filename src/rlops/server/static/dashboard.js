@@ -3,7 +3,7 @@
 "use strict";
 const rlops = (() => {
   const ACTIVE = ["InProgress", "Stopping"];
-  const POLL_MS = 1000;
+  const POLL_MS = 500;  // a point logged is drawn within about half a second of reaching the store
   const api = (path, options) => fetch(path, Object.assign({credentials: "same-origin"}, options));
 
   function chart(container, title, xLabel, series) {
