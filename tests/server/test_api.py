@@ -139,3 +139,23 @@ def test_the_cli_uses_the_server(rlops_server, estimator_factory):
     assert metrics.exit_code == 0 and "reward-training" in metrics.output
     missing = runner.invoke(cli, ["jobs", "describe", "nope"])
     assert missing.exit_code == 1 and "No training job named 'nope'" in missing.output
+
+
+def test_a_tuning_job_through_the_server_and_its_pages(rlops_server, estimator_factory):
+    from rlops.tuner import ContinuousParameter, HyperparameterTuner
+
+    estimator = estimator_factory("tunable.py", hyperparameters={"steps": 3},
+                                  metric_definitions=[{"Name": "score", "Regex": r"score=(\S+)"}])
+    tuner = HyperparameterTuner(estimator, "score", {"x": ContinuousParameter(0.0, 1.0)}, strategy="Random",
+                                max_jobs=2, max_parallel_jobs=2, random_seed=1)
+    tuner.fit(job_name="served-tuning")
+    assert tuner.describe()["HyperParameterTuningJobStatus"] == "Completed"
+    trials = Session().service.tuning.trials("served-tuning")
+    assert len(trials) == 2 and all(t.final_objective is not None for t in trials)
+
+    listed = httpx.get(f"{rlops_server.url}/tuning")
+    assert listed.status_code == 200 and "served-tuning" in listed.text and "Completed" in listed.text
+    page = httpx.get(f"{rlops_server.url}/tuning/served-tuning")
+    assert page.status_code == 200
+    assert all(t.training_job_name in page.text for t in trials) and "rlops.objectiveChart" in page.text
+    assert httpx.get(f"{rlops_server.url}/tuning/no-such-tuning").status_code == 404
