@@ -66,9 +66,7 @@ def json_response(value: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(value, default=_default, option=orjson.OPT_NON_STR_KEYS), status_code=status, media_type="application/json")
 
 
-def _default(value: Any) -> Any:
-    if dataclasses.is_dataclass(value):
-        return dataclasses.asdict(value)
+def _default(value: Any) -> Any:  # orjson writes dataclasses and enums itself
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot send {type(value).__name__} as JSON")
@@ -196,7 +194,7 @@ def create_api(service: RuntimeService, allowed: list[Path]) -> APIRouter:
     @api.get("/jobs")
     def list_jobs(status: str | None = None, name_contains: str | None = None, limit: int | None = Query(None, ge=1)):
         """Training jobs, newest first."""
-        return json_response(service.jobs.list(_status(status), name_contains, limit))
+        return json_response(service.jobs.list(parse_status(status), name_contains, limit))
 
     @api.post("/jobs/recover")
     def recover_jobs():
@@ -318,7 +316,7 @@ def create_api(service: RuntimeService, allowed: list[Path]) -> APIRouter:
 
     @api.get("/tuning")
     def list_tuning(status: str | None = None, name_contains: str | None = None, limit: int | None = Query(None, ge=1)):
-        return json_response(service.tuning.list(_status(status), name_contains, limit))
+        return json_response(service.tuning.list(parse_status(status), name_contains, limit))
 
     @api.get("/tuning/{name}")
     def describe_tuning(name: str):
@@ -398,7 +396,8 @@ async def _in_thread(function, *args):
     return await run_in_threadpool(function, *args)
 
 
-def _status(status: str | None) -> str | None:
+def parse_status(status: str | None) -> str | None:
+    """A ``status`` filter as the store spells it, or ``UsageError`` naming the accepted values."""
     from rlops.records import JobStatus
 
     if status is None:

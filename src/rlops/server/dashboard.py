@@ -28,11 +28,13 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from rlops.exceptions import NotFound, UsageError
 from rlops.records import JobStatus
 from rlops.runtime.service import RuntimeService
+from rlops.server.api import parse_status
 from rlops.settings import rlops_home
 from rlops.storage import resolve_uri
 
 log = logging.getLogger("rlops.server")
 LOGIN_PATH = "/login"
+STATUSES = [s.value for s in JobStatus]
 TOKEN_COOKIE = "rlops_token"
 #: Newest jobs a list page shows unless asked for more.
 PAGE_JOBS = 100
@@ -109,12 +111,10 @@ def create_dashboard(service: RuntimeService) -> APIRouter:
 
     @pages.get("/jobs")
     def jobs_page(status: str | None = None, q: str | None = None, limit: int = Query(PAGE_JOBS, ge=1)):
-        if status and status not in [s.value for s in JobStatus]:
-            raise UsageError(f"Unknown status {status!r}; accepted: {', '.join(s.value for s in JobStatus)}.")
-        jobs = service.jobs.list(status or None, q or None, limit)
+        jobs = service.jobs.list(parse_status(status or None), q or None, limit)
         finals = service.jobs.final_metrics_of([job.name for job in jobs])
         return render("jobs.html", jobs=jobs, finals=finals, status=status or "", q=q or "",
-                      statuses=[s.value for s in JobStatus], page="jobs")
+                      statuses=STATUSES, page="jobs")
 
     @pages.get("/jobs/{name}")
     def job_page(name: str):
